@@ -1,0 +1,31 @@
+// Tests are TypeScript run as ESM through @swc/jest. The processes under test
+// (controller, agents, simulated tools) run from dist/, built by `npm run build`.
+//   unit/         pure logic, no processes
+//   sim/          the simulated host tools, run as processes from dist/
+//   integration/  the real stack: Temporal dev server + S3 server started once per run
+//                 (test/harness/global-setup.ts), controller and agents as child processes
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+  },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+
+export default {
+  testTimeout: 180000,
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'], testMatch: ['**/*.test.ts'] },
+    { ...common, displayName: 'sim', roots: ['<rootDir>/test/sim'], testMatch: ['**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+    },
+  ],
+};
