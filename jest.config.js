@@ -3,7 +3,7 @@
 //   unit/         pure logic, no processes
 //   sim/          the simulated host tools, run as processes from dist/
 //   integration/  the real stack: Temporal dev server + S3 server started once per run
-//                 (test/harness/global-setup.ts), controller and agents as child processes
+//                 (test/harness/global-setup.mjs), controller and agents as child processes
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -24,8 +24,8 @@ export default {
       displayName: 'integration',
       roots: ['<rootDir>/test/integration'],
       testMatch: ['**/*.test.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      globalSetup: '<rootDir>/test/harness/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
     },
   ],
 };

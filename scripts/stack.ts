@@ -1,0 +1,177 @@
+// Starts the real third-party services ferry runs on: the Temporal dev server and a SeaweedFS S3
+// server, from the binaries that scripts/setup.sh installs in .tools/bin. Shared by `npm start`
+// (scripts/start-local.ts) and the integration test harness (test/harness/global-setup.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
+export const TOOLS_BIN = join(REPO_ROOT, '.tools', 'bin');
+
+/** Search attributes every ferry workflow may set; registered when the dev server starts. */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Text' | 'Int'> = {
+  FerryResource: 'Keyword',
+  FerryNode: 'Keyword',
+  FerryRemote: 'Keyword',
+  FerryOperation: 'Keyword',
+  FerryPhase: 'Keyword',
+};
+
+export interface Service {
+  readonly name: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not ready yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    import('node:net').then(({ connect }) => {
+      const s = connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); res(true); });
+      s.on('error', () => res(false));
+    });
+  });
+}
+
+/** Spawns a long-running service, logging to `logFile`; stop() sends SIGTERM, then SIGKILL. */
+export function spawnService(name: string, cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): Service {
+  const out = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', out, out], env, detached: false });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    name,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface TemporalOptions {
+  dataDir: string;
+  port?: number;
+  uiPort?: number;
+  headless?: boolean;
+}
+
+export interface TemporalService extends Service {
+  address: string;
+  uiUrl?: string;
+}
+
+export async function startTemporal(opts: TemporalOptions): Promise<TemporalService> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--db-filename', join(opts.dataDir, 'temporal.sqlite'),
+    '--log-level', 'warn',
+    // ferry's workflows set their search attributes as soon as they start
+    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+  ];
+  for (const [k, t] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${k}=${t}`);
+  let uiUrl: string | undefined;
+  if (opts.headless) {
+    args.push('--headless');
+  } else {
+    const uiPort = opts.uiPort ?? (await freePort());
+    args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    uiUrl = `http://localhost:${uiPort}`;
+  }
+  const svc = spawnService('temporal', join(TOOLS_BIN, 'temporal'), args, join(opts.dataDir, 'temporal.log'));
+  const address = `127.0.0.1:${port}`;
+  await waitUntil(`Temporal on ${address}`, async () => {
+    if (svc.process.exitCode !== null) throw new Error('exited');
+    return tcpOpen(port);
+  });
+  // the frontend accepts connections before the namespace is ready: probe it
+  const { Connection } = await import('@temporalio/client');
+  await waitUntil('Temporal namespace "default"', async () => {
+    const c = await Connection.connect({ address, connectTimeout: 2000 });
+    try {
+      await c.workflowService.describeNamespace({ namespace: 'default' });
+      return true;
+    } finally {
+      await c.close();
+    }
+  });
+  return { ...svc, address, uiUrl };
+}
+
+export interface S3Options {
+  dataDir: string;
+  port?: number;
+  accessKey?: string;
+  secretKey?: string;
+}
+
+export interface S3Service extends Service {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+export async function startS3(opts: S3Options): Promise<S3Service> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const accessKey = opts.accessKey ?? 'ferry-access';
+  const secretKey = opts.secretKey ?? 'ferry-secret-key-for-local-s3';
+  const configFile = join(opts.dataDir, 's3-identities.json');
+  writeFileSync(configFile, JSON.stringify({
+    identities: [{ name: 'ferry', credentials: [{ accessKey, secretKey }], actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'] }],
+  }), { mode: 0o600 });
+  const s3Port = opts.port ?? (await freePort());
+  const ports = {
+    master: await freePort(), masterGrpc: await freePort(), volume: await freePort(), volumeGrpc: await freePort(),
+    filer: await freePort(), filerGrpc: await freePort(), s3Grpc: await freePort(),
+  };
+  const args = [
+    'server', '-s3', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${opts.dataDir}`,
+    `-master.port=${ports.master}`, `-master.port.grpc=${ports.masterGrpc}`,
+    `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
+    `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
+    `-s3.port=${s3Port}`, `-s3.port.grpc=${ports.s3Grpc}`, `-s3.config=${configFile}`,
+    '-master.volumeSizeLimitMB=256', '-volume.max=0', '-master.telemetry=false', '-iam=false', '-metricsPort=0',
+  ];
+  const svc = spawnService('s3', join(TOOLS_BIN, 'weed'), args, join(opts.dataDir, 'weed.log'));
+  const endpoint = `http://127.0.0.1:${s3Port}`;
+  await waitUntil(`S3 on ${endpoint}`, async () => {
+    if (svc.process.exitCode !== null) throw new Error('exited');
+    const r = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2000) });
+    return r.status > 0 && r.status < 500;
+  }, 90_000);
+  return { ...svc, endpoint, accessKey, secretKey };
+}
