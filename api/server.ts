@@ -1,0 +1,122 @@
+// The controller's REST API, shaped like LINSTOR's /v1 API. Input is validated before any workflow
+// starts; every mutation is a workflow, returned by id (`?wait=true` waits for its result).
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { FerryConfig } from '../core/config.js';
+import { controllerTaskQueue } from '../core/config.js';
+import { workflowIds } from '../core/operations.js';
+import type { Catalog } from '../activities/controller/catalog/index.js';
+import type { Logger } from '../worker/logger.js';
+import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
+import { nodeCreateBody } from './schemas.js';
+import { describeOperation, failureMessage, operationResult } from './operations.js';
+
+export interface ApiDeps {
+  cfg: FerryConfig;
+  catalog: Catalog;
+  client: Client;
+  log: Logger;
+  now?: () => number;
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const { cfg, catalog, client } = deps;
+  const now = deps.now ?? Date.now;
+  const taskQueue = controllerTaskQueue(cfg);
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
+
+  const badRequest = (reply: FastifyReply, err: z.ZodError) =>
+    reply.code(400).send(apiError(err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')));
+
+  /** Starts a workflow for a mutation; with ?wait=true answers once it has finished. */
+  async function mutate(reply: FastifyReply, wait: boolean, workflow: string, workflowId: string, args: unknown[], done: string, refs: Record<string, string>) {
+    const handle = await client.workflow.start(workflow, {
+      taskQueue,
+      workflowId,
+      args,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    if (!wait) return reply.code(202).send(apiSuccess(`${done} (started)`, refs, handle.workflowId));
+    try {
+      await handle.result();
+      return reply.code(201).send(apiSuccess(done, refs, handle.workflowId));
+    } catch (e) {
+      const { status, message } = failureMessage(e);
+      return reply.code(status).send(apiError(message, { obj_refs: refs, workflow_id: handle.workflowId }));
+    }
+  }
+
+  app.get('/health', async () => ({ ok: true }));
+
+  app.get('/v1/nodes', async () => {
+    const t = now();
+    return (await catalog.nodes.list()).map((n) => nodeJson(n, t, cfg.nodeOfflineAfterMs));
+  });
+
+  app.get<{ Params: { node: string } }>('/v1/nodes/:node', async (req, reply) => {
+    const n = await catalog.nodes.get(req.params.node);
+    if (!n) return reply.code(404).send(apiError(`node '${req.params.node}' not found`));
+    return { ...nodeJson(n, now(), cfg.nodeOfflineAfterMs), inventory: (await catalog.nodes.inventory(n.name)) ?? null };
+  });
+
+  app.post<{ Querystring: { wait?: string } }>('/v1/nodes', async (req, reply) => {
+    const parsed = nodeCreateBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { name, net_interfaces } = parsed.data;
+    const nic = net_interfaces[0];
+    const existing = await catalog.nodes.get(name);
+    if (existing) return reply.code(409).send(apiError(`node '${name}' already exists`, { obj_refs: { Node: name } }));
+    return mutate(reply, req.query.wait === 'true', 'createNode', workflowIds.createNode(name),
+      [{ name, address: nic.address, port: nic.satellite_port }], `New node '${name}' registered.`, { Node: name });
+  });
+
+  app.delete<{ Params: { node: string }; Querystring: { wait?: string } }>('/v1/nodes/:node', async (req, reply) => {
+    const n = await catalog.nodes.get(req.params.node);
+    if (!n) return reply.code(404).send(apiError(`node '${req.params.node}' not found`));
+    return mutate(reply, req.query.wait === 'true', 'deleteNode', workflowIds.deleteNode(n.name), [{ name: n.name }],
+      `Node '${n.name}' deleted.`, { Node: n.name });
+  });
+
+  // The agent's report: first contact (or a restarted agent) starts its registration.
+  const heartbeatBody = z.object({ agentStartedAt: z.number().int().positive(), pid: z.number().int().optional() });
+  app.post<{ Params: { node: string } }>('/v1/internal/agents/:node/heartbeat', async (req, reply) => {
+    const parsed = heartbeatBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { agentStartedAt } = parsed.data;
+    const node = await catalog.nodes.heartbeat(req.params.node, agentStartedAt, now());
+    if (!node) {
+      return reply.code(404).send(apiError(`node '${req.params.node}' is not in the catalog`, { correction: `create it: ferry node create ${req.params.node} <address>` }));
+    }
+    if (node.registeredAt === null || node.registeredAt < agentStartedAt) {
+      await client.workflow.start('registerNode', {
+        taskQueue,
+        workflowId: workflowIds.registerNode(node.name, agentStartedAt),
+        args: [{ node: node.name, agentStartedAt }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        staticSummary: `Register node ${node.name}: inventory of its storage (vgs, lvs)`,
+      });
+    }
+    return { ok: true };
+  });
+
+  app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {
+    const path = req.params['*'];
+    const wantResult = path.endsWith('/result');
+    const id = wantResult ? path.slice(0, -'/result'.length) : path;
+    try {
+      return wantResult ? await operationResult(client, id) : await describeOperation(client, id);
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return reply.code(404).send(apiError(`operation '${id}' not found`));
+      const { status, message } = failureMessage(e);
+      return reply.code(status).send(apiError(message, { workflow_id: id }));
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) deps.log.error({ err }, 'request failed');
+    return reply.code(status).send(apiError(status >= 500 ? `internal error: ${err.message}` : err.message));
+  });
+  return app;
+}

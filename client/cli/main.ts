@@ -1,0 +1,135 @@
+// `ferry`: the operator's CLI, with LINSTOR's verbs and tables. Lists take -m for JSON.
+import { Command, CommanderError } from 'commander';
+import { FerryApiError, FerryClient, FerryUnreachableError } from '../ferry-client.js';
+import { resolveConfig } from '../../core/config.js';
+import { renderTable } from './table.js';
+import { ipAddress, objectName } from '../../api/fields.js';
+import type { z } from 'zod';
+
+/** Exit codes: 0 done, 1 refused or failed by the controller, 2 bad arguments, 3 no controller reachable. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+class UsageError extends Error {}
+
+function check<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new UsageError(r.error.issues.map((i) => i.message).join('; '));
+  return r.data;
+}
+
+interface GlobalOpts {
+  controllers?: string;
+  machineReadable?: boolean;
+}
+
+function clientFrom(cmd: Command): { client: FerryClient; json: boolean } {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  const cfg = resolveConfig({}, { ...process.env, ...(g.controllers ? { FERRY_CONTROLLERS: g.controllers } : {}) });
+  return { client: new FerryClient({ controllers: cfg.controllers }), json: Boolean(g.machineReadable) };
+}
+
+function print(json: boolean, data: unknown, table: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${table()}\n`);
+}
+
+export function buildCli(): Command {
+  const program = new Command('ferry')
+    .description('ferry: replicated block storage (LVM-thin + DRBD 9) with durable operations')
+    .option('--controllers <urls>', 'controller REST endpoints, comma separated (env FERRY_CONTROLLERS)')
+    .option('-m, --machine-readable', 'print JSON')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const node = program.command('node').alias('n').description('storage nodes');
+
+  node.command('list').alias('l').description('list nodes and their state').action(async (_o, cmd: Command) => {
+    const { client, json } = clientFrom(cmd);
+    const nodes = await client.nodes.list();
+    print(json, nodes, () =>
+      renderTable(['Node', 'NodeType', 'Addresses', 'State'], nodes.map((n) => {
+        const nic = n.net_interfaces[0];
+        const state = n.flags.includes('EVICTED') ? 'EVICTED'
+          : n.connection_status === 'ONLINE' ? 'Online' : n.connection_status === 'CONNECTED' ? 'Connected' : 'OFFLINE';
+        return [n.name, n.type, `${nic.address}:${nic.satellite_port} (${nic.satellite_encryption_type})`, state];
+      })));
+  });
+
+  node.command('info').description('what a node supports and what storage its host has')
+    .argument('<node>', 'node name')
+    .action(async (name: string, _o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const n = await client.nodes.get(check(objectName('node name'), name));
+      const inv = n.inventory as { thinPools?: { vg: string; pool: string; totalBytes: number; freeBytes: number }[] } | null;
+      print(json, n, () => [
+        renderTable(['Node', 'State', 'Storage providers', 'Resource layers'], [[n.name, n.connection_status, n.storage_providers.join(', '), n.resource_layers.join(', ')]]),
+        renderTable(['Thin pool', 'Total', 'Free'], (inv?.thinPools ?? []).map((p) => [`${p.vg}/${p.pool}`, formatBytes(p.totalBytes), formatBytes(p.freeBytes)])),
+      ].join('\n'));
+    });
+
+  node.command('create').alias('c').description('add a node to the cluster; it is Online once its agent reports')
+    .argument('<node>', 'node name').argument('<address>', 'IP address of the node')
+    .option('--port <port>', 'satellite port (recorded for LINSTOR compatibility)', '3366')
+    .action(async (name: string, address: string, o: { port: string }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const op = await client.nodes.create({ name: check(objectName('node name'), name), address: check(ipAddress, address), port: Number(o.port) });
+      const res = await op.result();
+      print(json, { ...res, workflow_id: op.workflowId }, () => `SUCCESS: New node '${name}' registered (operation ${op.workflowId}).`);
+    });
+
+  node.command('delete').alias('d').description('remove a node from the catalog')
+    .argument('<node>', 'node name')
+    .action(async (name: string, _o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const op = await client.nodes.delete(check(objectName('node name'), name));
+      const res = await op.result();
+      print(json, { ...res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${name}' deleted.`);
+    });
+
+  program.command('controller').description('run the controller: REST API and controller worker').action(async () => {
+    const { runController } = await import('../../worker/controller.js');
+    await runController();
+  });
+
+  program.command('agent').description('run the node agent of one storage host')
+    .requiredOption('--node <name>', 'the node this agent runs on')
+    .action(async (o: { node: string }) => {
+      const { runAgent } = await import('../../worker/agent.js');
+      await runAgent(check(objectName('node name'), o.node));
+    });
+
+  return program;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(2)} ${units[i]}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof UsageError) {
+      process.stderr.write(`ERROR: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof FerryApiError) {
+      process.stderr.write(`ERROR: ${e.message}\n`);
+      return e.status === 400 ? EXIT.usage : EXIT.failed;
+    }
+    if (e instanceof FerryUnreachableError) {
+      process.stderr.write(`ERROR: ${e.message}\n`);
+      return EXIT.unreachable;
+    }
+    process.stderr.write(`ERROR: ${(e as Error).message}\n`);
+    return EXIT.failed;
+  }
+}

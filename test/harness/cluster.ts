@@ -1,0 +1,122 @@
+// A simulated ferry cluster for one test file: its own Temporal namespace on the run's server, its
+// own catalog and simulated hosts, a real controller process and one real agent process per node.
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type Result } from 'execa';
+import { FerryClient } from '../../client/ferry-client.js';
+import {
+  FERRY_BIN, FERRY_SIM_CLI, initSimHost, startAgent, startController, type ClusterEnv, type ManagedProcess,
+} from '../../sim/launcher.js';
+
+const SEARCH_ATTRIBUTES = ['FerryResource', 'FerryNode', 'FerryRemote', 'FerryOperation', 'FerryPhase'];
+const KEYWORD = 2; // INDEXED_VALUE_TYPE_KEYWORD
+
+export interface TestCluster {
+  env: ClusterEnv;
+  dir: string;
+  client: FerryClient;
+  controllerUrl: string;
+  agents: Map<string, ManagedProcess>;
+  controller: ManagedProcess;
+  /** Runs the `ferry` CLI against this cluster. */
+  ferry(args: string[], opts?: { env?: Record<string, string> }): Promise<Result>;
+  /** Runs `ferry-sim` on this cluster's simulated hosts. */
+  sim(args: string[]): Promise<Result>;
+  startAgent(node: string): ManagedProcess;
+  stopAgent(node: string, signal?: NodeJS.Signals): Promise<void>;
+  restartController(signal?: NodeJS.Signals): Promise<void>;
+  /** Waits until `check` is true, polling. */
+  eventually(what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createNamespace(address: string, namespace: string): Promise<void> {
+  const conn = await Connection.connect({ address });
+  try {
+    await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs("1 day") });
+    await conn.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k, KEYWORD])),
+    });
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean }): Promise<TestCluster> {
+  const temporalAddress = process.env.FERRY_TEST_TEMPORAL_ADDRESS;
+  const runDir = process.env.FERRY_TEST_RUN_DIR;
+  if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
+  const dir = mkdtempSync(join(runDir, 'cluster-'));
+  const namespace = `ferry-${dir.split('-').pop()!.toLowerCase()}`;
+  await createNamespace(temporalAddress, namespace);
+  const env: ClusterEnv = {
+    temporalAddress,
+    namespace,
+    simRoot: join(dir, 'sim'),
+    logDir: join(dir, 'logs'),
+    extraEnv: {
+      FERRY_AGENT_HEARTBEAT_MS: '500',
+      FERRY_NODE_OFFLINE_AFTER_MS: String(opts.offlineAfterMs ?? 3000),
+      FERRY_LOG_LEVEL: 'info',
+    },
+  };
+  const catalog = `sqlite:${join(dir, 'catalog.sqlite')}`;
+  await Promise.all(opts.nodes.map((n) => initSimHost(env.simRoot, n)));
+  let controller = await startController({ ...env, catalog });
+  const controllerUrl = controller.url;
+  const client = new FerryClient({ controllers: [controllerUrl] });
+  if (opts.createNodes !== false) {
+    for (const [i, n] of opts.nodes.entries()) await (await client.nodes.create({ name: n, address: `127.0.0.${11 + i}` })).result();
+  }
+  const agents = new Map<string, ManagedProcess>();
+  const cluster: TestCluster = {
+    env,
+    dir,
+    client,
+    controllerUrl,
+    agents,
+    get controller() {
+      return controller;
+    },
+    ferry: (args, o) => execa(process.execPath, [FERRY_BIN, ...args], { reject: false, env: { FERRY_CONTROLLERS: controllerUrl, ...(o?.env ?? {}) } }),
+    sim: (args) => execa(process.execPath, [FERRY_SIM_CLI, ...args, '--root', env.simRoot], { reject: false }),
+    startAgent(node) {
+      const a = startAgent(env, node, [controllerUrl]);
+      agents.set(node, a);
+      return a;
+    },
+    async stopAgent(node, signal = 'SIGTERM') {
+      await agents.get(node)?.stop(signal);
+      agents.delete(node);
+    },
+    async restartController(signal = 'SIGTERM') {
+      await controller.stop(signal);
+      const port = Number(new URL(controllerUrl).port);
+      controller = await startController({ ...env, catalog, apiPort: port });
+    },
+    eventually,
+    async stop() {
+      await Promise.all([...agents.values()].map((a) => a.stop()));
+      await controller.stop();
+    },
+  };
+  for (const n of opts.nodes) cluster.startAgent(n);
+  return cluster;
+}

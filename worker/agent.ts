@@ -1,0 +1,68 @@
+// `ferry agent --node NAME`: the node agent. The only process that touches its host: it polls the
+// host's own task queue and reports to the controller that it is alive.
+import { Worker } from '@temporalio/worker';
+import type { FerryConfig } from '../core/config.js';
+import { nodeTaskQueue } from '../core/config.js';
+import { createNodeActivities } from '../activities/node/activities.js';
+import { loadConfig } from './config-file.js';
+import { createLogger, type Logger } from './logger.js';
+import { connectWorker, installTemporalRuntime } from './temporal.js';
+
+export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): Promise<void> {
+  const log = createLogger({ process: 'agent', node }, cfg.logLevel);
+  installTemporalRuntime(log);
+  const taskQueue = nodeTaskQueue(cfg.temporal.taskQueuePrefix, node);
+  const connection = await connectWorker(cfg);
+  const worker = await Worker.create({
+    connection,
+    namespace: cfg.temporal.namespace,
+    taskQueue,
+    activities: createNodeActivities({ node }),
+  });
+  const startedAt = Date.now();
+  const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });
+  log.info({ taskQueue, controllers: cfg.controllers }, 'agent ready');
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await worker.run();
+  } finally {
+    heartbeat.stop();
+    await connection.close();
+  }
+}
+
+/** Reports to the first controller that answers, every `intervalMs`. */
+function startHeartbeat(o: { node: string; startedAt: number; controllers: string[]; intervalMs: number; log: Logger }) {
+  let timer: NodeJS.Timeout | undefined;
+  let lastProblem = '';
+  const beat = async () => {
+    let problem = '';
+    for (const base of o.controllers) {
+      try {
+        const res = await fetch(`${base}/v1/internal/agents/${encodeURIComponent(o.node)}/heartbeat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ agentStartedAt: o.startedAt, pid: process.pid }),
+          signal: AbortSignal.timeout(Math.max(1000, o.intervalMs)),
+        });
+        if (res.ok) {
+          problem = '';
+          break;
+        }
+        problem = `${base}: HTTP ${res.status} ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`.trim();
+      } catch (e) {
+        problem = `${base}: ${(e as Error).message}`;
+      }
+    }
+    if (problem !== lastProblem) {
+      if (problem) o.log.warn({ problem }, 'controller did not take the heartbeat; retrying');
+      else o.log.info('reporting to the controller');
+      lastProblem = problem;
+    }
+    timer = setTimeout(beat, o.intervalMs);
+  };
+  void beat();
+  return { stop: () => clearTimeout(timer) };
+}

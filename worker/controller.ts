@@ -1,0 +1,58 @@
+// `ferry controller`: the REST API and the controller worker (all workflows + catalog activities).
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApi } from '../api/server.js';
+import { controllerTaskQueue, type FerryConfig } from '../core/config.js';
+import { createControllerActivities } from '../activities/controller/activities.js';
+import { Catalog } from '../activities/controller/catalog/index.js';
+import { loadConfig } from './config-file.js';
+import { createLogger } from './logger.js';
+import { connectWorker, installTemporalRuntime } from './temporal.js';
+
+const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function runController(cfg: FerryConfig = loadConfig()): Promise<void> {
+  const log = createLogger({ process: 'controller' }, cfg.logLevel);
+  installTemporalRuntime(log);
+  const catalog = await Catalog.open(cfg.catalog);
+  const taskQueue = controllerTaskQueue(cfg);
+  const workerConn = await connectWorker(cfg);
+  const bundle = join(distDir, 'workflow-bundle.js');
+  const worker = await Worker.create({
+    connection: workerConn,
+    namespace: cfg.temporal.namespace,
+    taskQueue,
+    ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: join(distDir, 'workflows', 'index.js') }),
+    activities: createControllerActivities({ catalog }),
+  });
+  const clientConn = await Connection.connect({ address: cfg.temporal.address });
+  const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace });
+  const api = await buildApi({ cfg, catalog, client, log });
+  await api.listen({ host: cfg.api.host, port: cfg.api.port });
+  const addr = api.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.api.port;
+  log.info({ taskQueue, namespace: cfg.temporal.namespace, api: `http://${cfg.api.host}:${port}` }, 'controller ready');
+  // for launchers that let the OS pick the port
+  if (process.env.FERRY_ANNOUNCE_FILE) writeFileSync(process.env.FERRY_ANNOUNCE_FILE, String(port));
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('controller stopping');
+    worker.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await worker.run();
+  } finally {
+    await api.close();
+    await clientConn.close();
+    await catalog.close();
+    await workerConn.close();
+  }
+}

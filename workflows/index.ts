@@ -1,0 +1,3 @@
+// Every workflow the controller worker runs. Deterministic code only: no I/O, no Node modules.
+export { createNode, deleteNode } from './create-node.js';
+export { registerNode } from './register-node.js';
