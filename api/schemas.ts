@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ipAddress, objectName } from './fields.js';
 
 export const nodeCreateBody = z.object({
-  name: objectName('node name'),
+  name: objectName('node'),
   type: z.enum(['SATELLITE', 'Satellite', 'satellite']).optional().default('SATELLITE'),
   net_interfaces: z
     .array(

@@ -70,10 +70,10 @@ describe('bad input to `ferry node create`', () => {
     const before = await cluster.client.nodes.list();
     const badName = await cluster.ferry(['node', 'create', 'bad name;rm', '1.2.3.4']);
     expect(badName.exitCode).toBe(2);
-    expect(badName.stderr).toMatch(/node name must start with a letter/);
+    expect(badName.stderr).toMatch(/node name 'bad name;rm' cannot contain ' '/);
     const badIp = await cluster.ferry(['node', 'create', 'n9', 'not-an-ip']);
     expect(badIp.exitCode).toBe(2);
-    expect(badIp.stderr).toMatch(/address must be an IPv4 or IPv6 address/);
+    expect(badIp.stderr).toMatch(/node address 'not-an-ip' is not an IP address/);
     const dup = await cluster.ferry(['node', 'create', 'node1', '127.0.0.99']);
     expect(dup.exitCode).toBe(1);
     expect(dup.stderr).toMatch(/node 'node1' already exists/);
