@@ -1,19 +1,13 @@
 // Operations are workflows: describe one, wait for its result, and turn a failure into an HTTP answer.
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, ActivityFailure } from '@temporalio/common';
-
-const STATUS_BY_TYPE: Record<string, number> = {
-  ValidationError: 400,
-  NotFoundError: 404,
-  ConflictError: 409,
-  PlacementError: 409,
-};
+import { errorKinds, errorKindOfType } from '../core/errors.js';
 
 export function failureMessage(e: unknown): { status: number; message: string } {
   let cause: unknown = e;
   while (cause instanceof WorkflowFailedError || cause instanceof ActivityFailure) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
-    return { status: STATUS_BY_TYPE[cause.type ?? ''] ?? 500, message: cause.message };
+    return { status: errorKinds[errorKindOfType(cause.type)].httpStatus, message: cause.message };
   }
   return { status: 500, message: (cause as Error)?.message ?? String(cause) };
 }

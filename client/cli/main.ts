@@ -5,9 +5,16 @@ import { resolveConfig } from '../../core/config.js';
 import { renderTable } from './table.js';
 import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
+import { errorKinds, type ErrorKind } from '../../core/errors.js';
 
-/** Exit codes: 0 done, 1 refused or failed by the controller, 2 bad arguments, 3 no controller reachable. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+/** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
+const EXIT = { ok: 0, usage: errorKinds.validation.exitCode, unreachable: errorKinds.unavailable.exitCode, failed: errorKinds.internal.exitCode } as const;
+
+/** The exit code for an HTTP error status of the controller. */
+function exitCodeForStatus(status: number): number {
+  const kind = (Object.keys(errorKinds) as ErrorKind[]).find((k) => errorKinds[k].httpStatus === status);
+  return kind ? errorKinds[kind].exitCode : EXIT.failed;
+}
 
 class UsageError extends Error {}
 
@@ -123,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof FerryApiError) {
       process.stderr.write(`ERROR: ${e.message}\n`);
-      return e.status === 400 ? EXIT.usage : EXIT.failed;
+      return exitCodeForStatus(e.status);
     }
     if (e instanceof FerryUnreachableError) {
       process.stderr.write(`ERROR: ${e.message}\n`);

@@ -75,7 +75,7 @@ describe('bad input to `ferry node create`', () => {
     expect(badIp.exitCode).toBe(2);
     expect(badIp.stderr).toMatch(/node address 'not-an-ip' is not an IP address/);
     const dup = await cluster.ferry(['node', 'create', 'node1', '127.0.0.99']);
-    expect(dup.exitCode).toBe(1);
+    expect(dup.exitCode).toBe(5); // conflict, as core/errors.ts maps it
     expect(dup.stderr).toMatch(/node 'node1' already exists/);
     expect((await cluster.client.nodes.list()).map((n) => n.name)).toEqual(before.map((n) => n.name));
   });
