@@ -1,0 +1,57 @@
+// Small synchronous I/O helpers for the simulated tools: large buffered reads/writes on fds, and a
+// sleep that does not spin.
+import fs from 'node:fs';
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+export function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function isAgain(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK';
+}
+
+/** Writes all of `buf` to `fd` (a file, a pipe or a tty), retrying short writes and EAGAIN. */
+export function writeAll(fd: number, buf: Uint8Array, position?: number): void {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      const n = position === undefined
+        ? fs.writeSync(fd, buf, off, buf.length - off)
+        : fs.writeSync(fd, buf, off, buf.length - off, position + off);
+      off += n;
+    } catch (e) {
+      if (isAgain(e)) { sleepSync(1); continue; }
+      throw e;
+    }
+  }
+}
+
+/** Reads until `buf` is full or EOF; returns the number of bytes read. */
+export function readFull(fd: number, buf: Uint8Array, position?: number): number {
+  let off = 0;
+  while (off < buf.length) {
+    let n: number;
+    try {
+      n = position === undefined
+        ? fs.readSync(fd, buf, off, buf.length - off, null)
+        : fs.readSync(fd, buf, off, buf.length - off, position + off);
+    } catch (e) {
+      if (isAgain(e)) { sleepSync(1); continue; }
+      if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
+
+/** Writes a file atomically (temp file + rename). */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,62 @@
+// What a simulated tool is: a function of its argv that writes to stdout/stderr and returns an exit
+// code. Registered by name in sim/tools.ts, run by sim/main.ts.
+import { writeAll } from './sync-io.js';
+
+export interface ToolContext {
+  /** The tool name as invoked (e.g. "lvcreate"). */
+  readonly tool: string;
+  /** This node's state directory ($FERRY_SIM_ROOT/$FERRY_SIM_NODE). */
+  readonly nodeDir: string;
+  /** Text for stdout / stderr, flushed by the dispatcher when the tool returns. */
+  out(text: string): void;
+  err(text: string): void;
+  /** Writes bytes to stdout right away (binary streams, e.g. thin_send). */
+  writeStdout(data: Uint8Array): void;
+}
+
+export type ToolMain = (args: string[], ctx: ToolContext) => number | Promise<number>;
+
+/** A tool module exports `main`. */
+export interface ToolModule {
+  main: ToolMain;
+}
+
+/** Thrown by a tool to end with an exit code and stderr lines (already in the real tool's wording). */
+export class ToolExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly stdout = '',
+  ) {
+    super(stderr.trim() || `exit ${exitCode}`);
+  }
+}
+
+export function createContext(tool: string, nodeDir: string): ToolContext & { flush(): void } {
+  let out = '';
+  let err = '';
+  const flush = (): void => {
+    if (out) writeAll(1, Buffer.from(out));
+    if (err) writeAll(2, Buffer.from(err));
+    out = '';
+    err = '';
+  };
+  return {
+    tool,
+    nodeDir,
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    writeStdout: (data) => {
+      if (out) {
+        writeAll(1, Buffer.from(out));
+        out = '';
+      }
+      writeAll(1, data);
+    },
+    flush,
+  };
+}
