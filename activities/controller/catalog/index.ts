@@ -1,12 +1,18 @@
 // The catalog: the only code that reads or writes ferry's record of the cluster.
 import { openDb, type Db } from './db.js';
 import { NodeStore } from './nodes.js';
+import { StoragePoolStore } from './pools.js';
+import { ResourceStore } from './resources.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
   readonly nodes: NodeStore;
+  readonly storagePools: StoragePoolStore;
+  readonly resources: ResourceStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
+    this.storagePools = new StoragePoolStore(db);
+    this.resources = new ResourceStore(db);
   }
 
   static async open(url: string): Promise<Catalog> {
@@ -21,3 +27,6 @@ export class Catalog {
 }
 
 export type { HostInventory, HostThinPool } from './nodes.js';
+export type { StoragePoolRecord, PoolProvider } from './pools.js';
+export { DISKLESS_POOL } from './pools.js';
+export type { ResourceDefinitionRecord, VolumeDefinitionRecord, ResourceRecord, VolumeRecord, ResourceFlag } from './resources.js';

@@ -29,6 +29,64 @@ const MIGRATIONS: string[][] = [
     )`,
     `CREATE TABLE IF NOT EXISTS controller_props (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   ],
+  // 2: resource groups, resource definitions (unique DRBD port), volume definitions (unique DRBD
+  // minor), resources (one per node, with its DRBD node id) and their volumes' last seen state.
+  [
+    `CREATE TABLE IF NOT EXISTS resource_groups (
+      name TEXT PRIMARY KEY,
+      description TEXT NOT NULL DEFAULT '',
+      select_filter TEXT NOT NULL DEFAULT '{}',
+      props TEXT NOT NULL DEFAULT '{}',
+      created_at BIGINT NOT NULL
+    )`,
+    `INSERT INTO resource_groups (name, created_at) VALUES ('DfltRscGrp', 0) ON CONFLICT (name) DO NOTHING`,
+    `CREATE TABLE IF NOT EXISTS resource_definitions (
+      name TEXT PRIMARY KEY,
+      resource_group TEXT NOT NULL REFERENCES resource_groups(name),
+      port INTEGER NOT NULL UNIQUE,
+      secret TEXT NOT NULL,
+      flags TEXT NOT NULL DEFAULT '[]',
+      props TEXT NOT NULL DEFAULT '{}',
+      created_at BIGINT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS volume_definitions (
+      resource TEXT NOT NULL REFERENCES resource_definitions(name) ON DELETE CASCADE,
+      volume_number INTEGER NOT NULL,
+      minor INTEGER NOT NULL UNIQUE,
+      size_bytes BIGINT NOT NULL,
+      flags TEXT NOT NULL DEFAULT '[]',
+      props TEXT NOT NULL DEFAULT '{}',
+      PRIMARY KEY (resource, volume_number)
+    )`,
+    `CREATE TABLE IF NOT EXISTS resources (
+      resource TEXT NOT NULL REFERENCES resource_definitions(name) ON DELETE CASCADE,
+      node TEXT NOT NULL REFERENCES nodes(name),
+      node_id INTEGER NOT NULL,
+      storage_pool TEXT NOT NULL,
+      flags TEXT NOT NULL DEFAULT '[]',
+      props TEXT NOT NULL DEFAULT '{}',
+      created_at BIGINT NOT NULL,
+      PRIMARY KEY (resource, node),
+      UNIQUE (resource, node_id)
+    )`,
+    `CREATE TABLE IF NOT EXISTS volumes (
+      resource TEXT NOT NULL,
+      node TEXT NOT NULL,
+      volume_number INTEGER NOT NULL,
+      backing_disk TEXT,
+      allocated_bytes BIGINT,
+      disk_state TEXT NOT NULL DEFAULT 'Unknown',
+      in_use INTEGER NOT NULL DEFAULT 0,
+      updated_at BIGINT,
+      PRIMARY KEY (resource, node, volume_number),
+      FOREIGN KEY (resource, node) REFERENCES resources(resource, node) ON DELETE CASCADE
+    )`,
+    `CREATE TABLE IF NOT EXISTS resource_locks (
+      resource TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      acquired_at BIGINT NOT NULL
+    )`,
+  ],
 ];
 
 export async function migrate(db: Db): Promise<number> {
