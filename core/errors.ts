@@ -208,17 +208,26 @@ export class PlacementError extends FerryError {
   }
 }
 
+/**
+ * One line for humans: the first step, then only the steps that removed nodes, up to the first
+ * that left none. The full funnel stays in `explanation.steps`.
+ */
 export function formatPlacementExplanation(e: PlacementExplanation): string {
   const what = e.resource ? ` for '${e.resource}'` : '';
   const head =
     e.existing > 0
       ? `Not enough available nodes${what}: needed ${e.needed} more node${e.needed === 1 ? '' : 's'} (${e.existing} already placed)`
       : `Not enough available nodes${what}: needed ${e.needed} node${e.needed === 1 ? '' : 's'}`;
-  const steps = e.steps.map((s) => {
+  const parts: string[] = [];
+  let prev: number | undefined;
+  for (const s of e.steps) {
+    if (prev !== undefined && s.nodesLeft >= prev) continue;
     const rej = s.rejected && s.rejected.length > 0 ? ` (${s.rejected.join(', ')})` : '';
-    return `${s.nodesLeft} ${s.constraint}${rej}`;
-  });
-  return [head, ...steps].join(', ') + (e.note ? `; ${e.note}` : '');
+    parts.push(`${s.nodesLeft} ${s.constraint}${rej}`);
+    prev = s.nodesLeft;
+    if (s.nodesLeft === 0) break;
+  }
+  return [head, ...parts].join(', ') + (e.note ? `; ${e.note}` : '');
 }
 
 /** A node's agent cannot be reached (OFFLINE); the operation may succeed later. */

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from './errors.js';
 import { checkName, nameKindLabel, type NameKind } from './names.js';
+import { formatSize, GiB, KiB, MiB, PiB, TiB } from './units.js';
 
 // ---------------------------------------------------------------------------------------------
 // parseInput
@@ -169,11 +170,7 @@ export type NodeAddress = z.infer<typeof nodeAddressSchema>;
 // ---------------------------------------------------------------------------------------------
 // sizes
 
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-export const GiB = 1024 * MiB;
-export const TiB = 1024 * GiB;
-export const PiB = 1024 * TiB;
+export { KiB, MiB, GiB, TiB, PiB, formatSize };
 /** Largest size ferry accepts: 1 PiB, DRBD 9's maximum device size. */
 export const MAX_SIZE_BYTES = PiB;
 
@@ -230,18 +227,6 @@ export function parseSize(input: string | number, defaultUnit: SizeUnit = 'B'): 
     return { ok: false, message: `size '${String(input)}' is too large; the maximum is 1 PiB (1024 TiB)` };
   }
   return { ok: true, bytes: Number(bytes) };
-}
-
-/** Formats bytes the way LINSTOR's tables do: `64 MiB`, `1.50 GiB`. */
-export function formatSize(bytes: number): string {
-  const units: [number, string][] = [[PiB, 'PiB'], [TiB, 'TiB'], [GiB, 'GiB'], [MiB, 'MiB'], [KiB, 'KiB']];
-  for (const [f, u] of units) {
-    if (Math.abs(bytes) >= f) {
-      const v = bytes / f;
-      return Number.isInteger(v) ? `${v} ${u}` : `${v.toFixed(2)} ${u}`;
-    }
-  }
-  return `${bytes} B`;
 }
 
 function sizeSchemaWith(defaultUnit: SizeUnit) {
