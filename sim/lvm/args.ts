@@ -44,9 +44,11 @@ export function parseLvmArgs(tool: string, argv: readonly string[], specs: OptSp
   const all = [...specs, ...COMMON_OPTS];
   const byLong = new Map<string, OptSpec>();
   const byShort = new Map<string, OptSpec>();
+  // lvm2 ignores dashes and underscores inside long option names (--report-format, --virtual_size)
+  const norm = (n: string): string => n.replace(/[-_]/g, '');
   for (const s of all) {
-    byLong.set(s.long, s);
-    for (const a of s.aliases ?? []) byLong.set(a, s);
+    byLong.set(norm(s.long), s);
+    for (const a of s.aliases ?? []) byLong.set(norm(a), s);
     if (s.short) byShort.set(s.short, s);
   }
   const opts = new Map<string, string[]>();
@@ -65,7 +67,7 @@ export function parseLvmArgs(tool: string, argv: readonly string[], specs: OptSp
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-      const spec = byLong.get(name);
+      const spec = byLong.get(norm(name));
       if (!spec) throw new ToolExit(3, `${tool}: unrecognized option '${a}'\n  Error during parsing of command line.\n`);
       if (spec.value) {
         let v: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
