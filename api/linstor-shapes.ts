@@ -1,5 +1,7 @@
 // JSON shapes of LINSTOR's REST API (/v1/...) that ferry answers with, so LINSTOR clients can read them.
 import { connectionStatus, type NodeRecord } from '../core/node-state.js';
+import type { StoragePoolRecord } from '../activities/controller/catalog/pools.js';
+import type { ResourceDefinitionRecord, ResourceRecord, VolumeDefinitionRecord } from '../activities/controller/catalog/resources.js';
 
 /** LINSTOR's ApiCallRc severity masks (64-bit, sent as signed numbers). */
 export const RC_MASK_ERROR = -4611686018427387904; // 0xC000000000000000
@@ -44,3 +46,77 @@ export function nodeJson(n: NodeRecord, now: number, offlineAfterMs: number) {
 }
 
 export type NodeJson = ReturnType<typeof nodeJson>;
+
+// ---- storage pools, resource definitions, volume definitions, resources ------------------------
+
+
+const kib = (bytes: number | null) => (bytes === null ? null : Math.floor(bytes / 1024));
+
+export function storagePoolJson(p: StoragePoolRecord, nodeOnline: boolean) {
+  const thin = p.provider === 'LVM_THIN';
+  return {
+    storage_pool_name: p.name,
+    node_name: p.node,
+    provider_kind: p.provider,
+    props: p.props,
+    static_traits: thin ? { Provisioning: 'Thin', SupportsSnapshots: 'true' } : { SupportsSnapshots: 'false' },
+    // LINSTOR reports capacities in KiB; a diskless pool has none
+    ...(thin ? { free_capacity: kib(p.freeBytes), total_capacity: kib(p.totalBytes) } : {}),
+    free_space_mgr_name: `${p.node};${p.name}`,
+    supports_snapshots: thin,
+    external_locking: false,
+    reports: nodeOnline ? [] : [{ ret_code: RC_MASK_ERROR, message: `No active connection to satellite '${p.node}'` }],
+  };
+}
+export type StoragePoolJson = ReturnType<typeof storagePoolJson>;
+
+export function resourceDefinitionJson(rd: ResourceDefinitionRecord, vds: VolumeDefinitionRecord[]) {
+  return {
+    name: rd.name,
+    resource_group_name: rd.resourceGroup,
+    flags: rd.flags,
+    props: rd.props,
+    layer_data: [{ type: 'DRBD', data: { port: rd.port, transport_type: 'IP', peer_slots: 7 } }],
+    volume_definitions: vds.map(volumeDefinitionJson),
+  };
+}
+export type ResourceDefinitionJson = ReturnType<typeof resourceDefinitionJson>;
+
+export function volumeDefinitionJson(v: VolumeDefinitionRecord) {
+  return {
+    volume_number: v.volumeNumber,
+    size_kib: kib(v.sizeBytes)!,
+    props: {},
+    flags: [] as string[],
+    layer_data: [{ type: 'DRBD', data: { volume_number: v.volumeNumber, minor_number: v.minor } }],
+  };
+}
+export type VolumeDefinitionJson = ReturnType<typeof volumeDefinitionJson>;
+
+export function resourceJson(r: ResourceRecord, vds: VolumeDefinitionRecord[], provider: string) {
+  const diskless = r.flags.includes('DISKLESS');
+  return {
+    name: r.resource,
+    node_name: r.node,
+    props: { StorPoolName: r.storagePool },
+    flags: r.flags,
+    layer_object: { type: 'DRBD', drbd: { node_id: r.nodeId } },
+    state: { in_use: r.volumes.some((v) => v.inUse) },
+    volumes: vds.map((vd) => {
+      const v = r.volumes.find((x) => x.volumeNumber === vd.volumeNumber);
+      return {
+        volume_number: vd.volumeNumber,
+        storage_pool_name: r.storagePool,
+        provider_kind: diskless ? 'DISKLESS' : provider,
+        device_path: `/dev/drbd${vd.minor}`,
+        allocated_size_kib: kib(v?.allocatedBytes ?? null),
+        usable_size_kib: kib(vd.sizeBytes),
+        state: { disk_state: v?.diskState ?? 'Unknown' },
+        layer_data_list: [
+          { type: 'DRBD', data: { drbd_volume_definition: { volume_number: vd.volumeNumber, minor_number: vd.minor }, device_path: `/dev/drbd${vd.minor}`, backing_device: v?.backingDisk ?? null } },
+        ],
+      };
+    }),
+  };
+}
+export type ResourceJson = ReturnType<typeof resourceJson>;

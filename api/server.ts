@@ -11,6 +11,7 @@ import type { Logger } from '../worker/logger.js';
 import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
+import { registerResourceRoutes } from './resource-routes.js';
 
 export interface ApiDeps {
   cfg: FerryConfig;
@@ -99,6 +100,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
     return { ok: true };
   });
+
+  registerResourceRoutes(app, { cfg, catalog, now, mutate });
 
   app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {
     const path = req.params['*'];

@@ -1,6 +1,6 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
-import type { NodeJson } from '../api/linstor-shapes.js';
+import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 
 export class FerryApiError extends Error {
   constructor(readonly status: number, message: string, readonly body?: unknown) {
@@ -113,4 +113,69 @@ export class FerryClient {
     delete: (name: string): Promise<Operation<{ node: string; deleted: boolean }>> =>
       this.mutate('DELETE', `/v1/nodes/${encodeURIComponent(name)}`),
   };
+
+  readonly storagePools = {
+    /** Every pool of every node (DfltDisklessStorPool included); filters as in LINSTOR's view. */
+    list: (f: { nodes?: string[]; storagePools?: string[] } = {}): Promise<StoragePoolJson[]> =>
+      this.request('GET', `/v1/view/storage-pools${query({ nodes: f.nodes, storage_pools: f.storagePools })}`),
+    /** An LVM thin pool `vg/thinpool` that exists on the node's host. */
+    createLvmThin: (p: { node: string; name: string; vg: string; thinPool: string }): Promise<Operation<{ node: string; storagePool: string; freeBytes: number; totalBytes: number }>> =>
+      this.mutate('POST', `/v1/nodes/${encodeURIComponent(p.node)}/storage-pools`, {
+        storage_pool_name: p.name,
+        provider_kind: 'LVM_THIN',
+        props: { 'StorDriver/LvmVg': p.vg, 'StorDriver/ThinPool': p.thinPool },
+      }),
+  };
+
+  readonly resourceDefinitions = {
+    list: (): Promise<ResourceDefinitionJson[]> => this.request('GET', '/v1/resource-definitions'),
+    get: (name: string): Promise<ResourceDefinitionJson> => this.request('GET', `/v1/resource-definitions/${encodeURIComponent(name)}`),
+    create: (d: { name: string; resourceGroup?: string; port?: number }): Promise<Operation<{ name: string; port: number }>> =>
+      this.mutate('POST', '/v1/resource-definitions', {
+        resource_definition: { name: d.name, ...(d.resourceGroup ? { resource_group_name: d.resourceGroup } : {}) },
+        ...(d.port !== undefined ? { drbd_port: d.port } : {}),
+      }),
+    /** Removes the resource from every node (drbdadm down, LVs removed), then the definition. */
+    delete: (name: string): Promise<Operation<{ resource: string; deleted: boolean }>> =>
+      this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(name)}`),
+  };
+
+  readonly volumeDefinitions = {
+    list: (resource: string): Promise<VolumeDefinitionJson[]> =>
+      this.request('GET', `/v1/resource-definitions/${encodeURIComponent(resource)}/volume-definitions`),
+    /** `sizeBytes` is rounded up to KiB, as LINSTOR's size_kib. */
+    create: (v: { resource: string; sizeBytes: number; volumeNumber?: number; minor?: number }): Promise<Operation<{ volumeNumber: number; minor: number; sizeBytes: number }>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(v.resource)}/volume-definitions`, {
+        volume_definition: { size_kib: Math.ceil(v.sizeBytes / 1024), ...(v.volumeNumber !== undefined ? { volume_number: v.volumeNumber } : {}) },
+        ...(v.minor !== undefined ? { drbd_minor_number: v.minor } : {}),
+      }),
+  };
+
+  readonly resources = {
+    list: (f: { nodes?: string[]; resources?: string[] } = {}): Promise<ResourceJson[]> =>
+      this.request('GET', `/v1/view/resources${query({ nodes: f.nodes, resources: f.resources })}`),
+    /** On the given nodes, from one storage pool (or diskless). */
+    create: (r: { resource: string; nodes: string[]; storagePool?: string; diskless?: boolean }): Promise<Operation<CreateResourceResult>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources`, r.nodes.map((node) => ({
+        resource: { node_name: node, props: r.storagePool ? { StorPoolName: r.storagePool } : {}, flags: r.diskless ? ['DISKLESS'] : [] },
+      }))),
+    /** The autoplacer makes sure `placeCount` diskful replicas exist (`+N`: add N). */
+    autoPlace: (r: { resource: string; placeCount: number | string; storagePool?: string }): Promise<Operation<CreateResourceResult>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/autoplace`, {
+        select_filter: { place_count: r.placeCount, ...(r.storagePool ? { storage_pool: r.storagePool } : {}) },
+      }),
+    delete: (r: { resource: string; node: string }): Promise<Operation<{ resource: string; node: string; deleted: boolean }>> =>
+      this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources/${encodeURIComponent(r.node)}`),
+  };
+}
+
+export interface CreateResourceResult {
+  resource: string;
+  nodes: string[];
+  added: string[];
+}
+
+function query(q: Record<string, string[] | undefined>): string {
+  const parts = Object.entries(q).filter(([, v]) => v && v.length).map(([k, v]) => `${k}=${encodeURIComponent(v!.join(','))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
 }

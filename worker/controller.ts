@@ -26,7 +26,7 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
     namespace: cfg.temporal.namespace,
     taskQueue,
     ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: join(distDir, 'workflows', 'index.js') }),
-    activities: createControllerActivities({ catalog }),
+    activities: createControllerActivities({ catalog, offlineAfterMs: cfg.nodeOfflineAfterMs }),
   });
   const clientConn = await Connection.connect({ address: cfg.temporal.address });
   const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace });

@@ -1,3 +1,4 @@
 // Every workflow the controller worker runs. Deterministic code only: no I/O, no Node modules.
 export { createNode, deleteNode } from './create-node.js';
 export { registerNode } from './register-node.js';
+export { createStoragePool } from './create-storage-pool.js';

@@ -2,6 +2,8 @@
 // over the catalog, so tests and the controller worker pass the real one.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Catalog, HostInventory } from './catalog/index.js';
+import { createStoragePoolActivities } from './storage-pools.js';
+import { createResourceActivities } from './resources.js';
 
 export interface NodeSpec {
   name: string;
@@ -9,10 +11,12 @@ export interface NodeSpec {
   port: number;
 }
 
-export function createControllerActivities(deps: { catalog: Catalog; now?: () => number }) {
+export function createControllerActivities(deps: { catalog: Catalog; now?: () => number; offlineAfterMs?: number }) {
   const now = deps.now ?? Date.now;
   const { catalog } = deps;
   return {
+    ...createStoragePoolActivities(deps),
+    ...createResourceActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });
@@ -36,3 +40,4 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
 }
 
 export type ControllerActivities = ReturnType<typeof createControllerActivities>;
+export type { StoragePoolSpec } from './storage-pools.js';

@@ -6,6 +6,7 @@ import { renderTable } from './table.js';
 import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
+import { registerResourceCommands, UsageErrorLike } from './resources.js';
 
 /** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
 const EXIT = { ok: 0, usage: errorKinds.validation.exitCode, unreachable: errorKinds.unavailable.exitCode, failed: errorKinds.internal.exitCode } as const;
@@ -92,6 +93,8 @@ export function buildCli(): Command {
       print(json, { ...res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${name}' deleted.`);
     });
 
+  registerResourceCommands(program, { clientFrom, print, check });
+
   program.command('controller').description('run the controller: REST API and controller worker').action(async () => {
     const { runController } = await import('../../worker/controller.js');
     await runController();
@@ -124,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof UsageErrorLike) {
       process.stderr.write(`ERROR: ${e.message}\n`);
       return EXIT.usage;
     }

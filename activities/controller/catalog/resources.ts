@@ -106,7 +106,7 @@ export class ResourceStore {
   }
 
   /** Inserts a resource definition with the given port, or the first free one from 7000. */
-  async createDefinition(d: { name: string; resourceGroup: string; port?: number; secret: string; now: number }): Promise<CreateOutcome<ResourceDefinitionRecord>> {
+  async createDefinition(d: { name: string; resourceGroup: string; port?: number; secret: string; props?: Record<string, string>; now: number }): Promise<CreateOutcome<ResourceDefinitionRecord>> {
     return this.db.tx(async (tx) => {
       const existing = await tx.get(`SELECT * FROM resource_definitions WHERE name = ?`, [d.name]);
       if (existing) return { created: false, reason: 'exists', record: toRd(existing) };
@@ -115,8 +115,8 @@ export class ResourceStore {
       const port = d.port ?? firstFree(used, FIRST_DRBD_PORT, LAST_DRBD_PORT);
       if (port === null || used.includes(port)) return { created: false, reason: 'exhausted' };
       await tx.run(
-        `INSERT INTO resource_definitions (name, resource_group, port, secret, created_at) VALUES (?, ?, ?, ?, ?)`,
-        [d.name, d.resourceGroup, port, d.secret, d.now],
+        `INSERT INTO resource_definitions (name, resource_group, port, secret, props, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        [d.name, d.resourceGroup, port, d.secret, JSON.stringify(d.props ?? {}), d.now],
       );
       return { created: true, record: toRd((await tx.get(`SELECT * FROM resource_definitions WHERE name = ?`, [d.name]))!) };
     });
