@@ -13,8 +13,9 @@ export const tools: Record<string, () => Promise<ToolModule>> = {
   lvrename: () => import('./lvm/tools/lvrename.js'),
   thin_send: () => import('./lvm/tools/thin-send.js'),
   thin_recv: () => import('./lvm/tools/thin-recv.js'),
-  // DRBD tools (sim/drbd/*) are registered here by the DRBD simulation:
-  // drbdadm, drbdsetup, drbdmeta
+  drbdadm: () => import('./drbd/tools.js').then((m) => ({ main: m.drbdadmMain })),
+  drbdsetup: () => import('./drbd/tools.js').then((m) => ({ main: m.drbdsetupMain })),
+  drbdmeta: () => import('./drbd/tools.js').then((m) => ({ main: m.drbdmetaMain })),
 };
 
 export function registerTool(name: string, load: () => Promise<ToolModule>): void {
