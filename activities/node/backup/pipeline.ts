@@ -1,0 +1,257 @@
+// The two data paths of a backup, as processes connected by pipes, no temp files:
+//   ship:    <source argv> | zstd -c -T<threads> -<level>  → multipart upload (upload.ts)
+//   restore: ranged verified download (download.ts) → zstd -d → <sink argv>
+// Commands are argument arrays run by execa (no shell). The uncompressed stream passes through this
+// process once so that its size and SHA-256 are known; backpressure holds end to end (a slow S3 or
+// sink stops reads from the producer). Every stage's exit code, signal and the tail of its stderr
+// are reported in a PipelineStageError; a failure in one stage stops all the others.
+import { createHash } from 'node:crypto';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa, type ResultPromise } from 'execa';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { UploadAbortedError, uploadStream, type UploadedPart, type UploadResult, type UploadResumeState } from './upload.js';
+import { ChecksumMismatchError, downloadStream, ObjectSizeMismatchError, type DownloadPart } from './download.js';
+import { S3OperationError } from './s3.js';
+
+export type Argv = readonly [string, ...string[]];
+export type PipelineStage = 'source' | 'zstd' | 'sink';
+
+const STDERR_TAIL_BYTES = 4096;
+
+export class PipelineStageError extends Error {
+  override readonly name = 'PipelineStageError';
+  constructor(
+    readonly stage: PipelineStage,
+    readonly argv: readonly string[],
+    readonly exitCode: number | undefined,
+    readonly signal: string | undefined,
+    readonly stderrTail: string,
+  ) {
+    super(`${stage} command \`${argv.join(' ')}\` ${exitCode !== undefined ? `exited with code ${exitCode}` : `was killed by ${signal ?? 'a signal'}`}${stderrTail ? `: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}` : ''}`);
+  }
+}
+
+type Sub = ResultPromise<{ stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'ignore'; stderr: 'pipe'; buffer: false; reject: false; encoding: 'buffer' }>;
+
+interface Stage {
+  name: PipelineStage;
+  argv: readonly string[];
+  proc: Sub;
+  stderr: () => string;
+  /** resolves to the stage's error, or undefined when it exited 0 */
+  outcome: Promise<PipelineStageError | undefined>;
+}
+
+function spawnStage(name: PipelineStage, argv: Argv, io: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'ignore' }, env: Record<string, string> | undefined, killed: () => boolean): Stage {
+  const [file, ...args] = argv;
+  const proc = execa(file, args, {
+    stdin: io.stdin, stdout: io.stdout, stderr: 'pipe', buffer: false, reject: false, encoding: 'buffer',
+    ...(env ? { env } : {}), forceKillAfterDelay: 2000,
+  }) as Sub;
+  let tail = Buffer.alloc(0);
+  proc.stderr?.on('data', (d: Buffer) => {
+    tail = Buffer.concat([tail, d]);
+    if (tail.length > STDERR_TAIL_BYTES) tail = tail.subarray(tail.length - STDERR_TAIL_BYTES);
+  });
+  const stderr = (): string => tail.toString('utf8');
+  const outcome = proc.then((r) => {
+    if (r.exitCode === 0 && !r.failed) return undefined;
+    if (killed()) return undefined; // we stopped it because something else failed
+    const why = r.exitCode === undefined && !r.signal ? `${r.shortMessage ?? ''}\n` : '';
+    return new PipelineStageError(name, argv, r.exitCode, r.signal, `${why}${stderr()}`);
+  });
+  return { name, argv, proc, stderr, outcome };
+}
+
+function kill(stages: Stage[], signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const s of stages) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill(signal);
+}
+
+const brokenPipe = (e: PipelineStageError): boolean => e.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(e.stderrTail);
+
+/**
+ * The stage error that explains the failure: in pipeline order (a producer's failure explains its
+ * consumer's), but a stage that only died of a broken pipe is a victim of its consumer, so last.
+ */
+async function firstStageError(stages: Stage[]): Promise<PipelineStageError | undefined> {
+  const errors = (await Promise.all(stages.map((s) => s.outcome))).filter((o): o is PipelineStageError => o !== undefined);
+  return errors.find((e) => !brokenPipe(e)) ?? errors[0];
+}
+
+function hashing(hash: ReturnType<typeof createHash>, count: { bytes: number }, onBytes?: () => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      count.bytes += chunk.length;
+      onBytes?.();
+      cb(null, chunk);
+    },
+  });
+}
+
+export interface ShipProgress {
+  /** bytes read from the source (uncompressed) */
+  sourceBytes: number;
+  /** compressed bytes stored in finished parts */
+  uploadedBytes: number;
+  parts: readonly UploadedPart[];
+}
+
+export interface ShipOptions {
+  source: Argv;
+  s3: S3Client;
+  bucket: string;
+  key: string;
+  /** zstd level 1..19; default 3 */
+  zstdLevel?: number;
+  /** zstd worker threads, 0 = one per core; default 0 */
+  zstdThreads?: number;
+  zstdPath?: string;
+  partSize?: number;
+  concurrency?: number;
+  resume?: UploadResumeState;
+  onUploadId?: (uploadId: string) => void;
+  onProgress?: (p: ShipProgress) => void;
+  signal?: AbortSignal;
+  keepUploadOnAbort?: boolean;
+  /** environment for the source and zstd (default: this process's) */
+  env?: Record<string, string>;
+}
+
+export interface ShipResult extends UploadResult {
+  uncompressedBytes: number;
+  uncompressedSha256: string;
+}
+
+/** `source | zstd` into a multipart upload of s3://bucket/key. Completes the upload only if every stage exited 0. */
+export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
+  const level = opts.zstdLevel ?? 3;
+  if (!Number.isInteger(level) || level < 1 || level > 19) throw new RangeError(`zstd level ${level} is outside 1..19`);
+  const threads = opts.zstdThreads ?? 0;
+  opts.signal?.throwIfAborted();
+  let stopping = false;
+  const killed = (): boolean => stopping;
+  const source = spawnStage('source', opts.source, { stdin: 'ignore', stdout: 'pipe' }, opts.env, killed);
+  const zstd = spawnStage('zstd', [opts.zstdPath ?? 'zstd', '-c', '-q', `-T${threads}`, `-${level}`], { stdin: 'pipe', stdout: 'pipe' }, opts.env, killed);
+  const stages = [source, zstd];
+  const rawHash = createHash('sha256');
+  const raw = { bytes: 0 };
+  let uploaded = 0;
+  let parts: readonly UploadedPart[] = [];
+  const feed = pipeline(source.proc.stdout as Readable, hashing(rawHash, raw), zstd.proc.stdin as Writable);
+  feed.catch(() => undefined);
+  try {
+    const result = await uploadStream({
+      s3: opts.s3, bucket: opts.bucket, key: opts.key, source: zstd.proc.stdout as Readable,
+      partSize: opts.partSize, concurrency: opts.concurrency, resume: opts.resume, signal: opts.signal,
+      keepUploadOnAbort: opts.keepUploadOnAbort, onUploadId: opts.onUploadId,
+      onProgress: (bytes, p) => {
+        uploaded = bytes;
+        parts = p;
+        opts.onProgress?.({ sourceBytes: raw.bytes, uploadedBytes: uploaded, parts });
+      },
+      beforeComplete: async () => {
+        const stageErr = await firstStageError(stages);
+        if (stageErr) throw stageErr;
+        await feed;
+      },
+    });
+    return { ...result, uncompressedBytes: raw.bytes, uncompressedSha256: rawHash.digest('hex') };
+  } catch (err) {
+    // cancelled: whatever the stages did after that is a consequence
+    if (err instanceof UploadAbortedError || opts.signal?.aborted) stopping = true;
+    // a stage that failed on its own explains an upload that saw a short or broken stream
+    const early = stopping ? undefined : await Promise.race([firstStageError(stages), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    stopping = true;
+    kill(stages);
+    await Promise.allSettled(stages.map((s) => s.proc));
+    if (early && !(err instanceof PipelineStageError)) throw early;
+    throw err;
+  } finally {
+    stopping = true;
+    kill(stages);
+  }
+}
+
+export interface RestoreOptions {
+  s3: S3Client;
+  bucket: string;
+  key: string;
+  /** part list from the .meta (ferry backups); without it the object is read unverified */
+  parts?: readonly DownloadPart[];
+  /** hex SHA-256 of the stored object */
+  expectedSha256?: string;
+  /** hex SHA-256 of the decompressed stream; checked after the sink finished */
+  expectedUncompressedSha256?: string;
+  sink: Argv;
+  zstdPath?: string;
+  concurrency?: number;
+  onProgress?: (downloadedBytes: number, sinkBytes: number) => void;
+  signal?: AbortSignal;
+  env?: Record<string, string>;
+}
+
+export interface RestoreResult {
+  /** compressed bytes read from S3 */
+  bytes: number;
+  uncompressedBytes: number;
+  uncompressedSha256: string;
+}
+
+/** Verified download → `zstd -d` → sink. On a checksum failure the sink is killed before it can see the end of its input. */
+export async function restoreFromS3(opts: RestoreOptions): Promise<RestoreResult> {
+  opts.signal?.throwIfAborted();
+  let stopping = false;
+  const killed = (): boolean => stopping;
+  let downloaded = 0;
+  const out = { bytes: 0 };
+  const rawHash = createHash('sha256');
+  const dl = downloadStream({
+    s3: opts.s3, bucket: opts.bucket, key: opts.key, parts: opts.parts, expectedSha256: opts.expectedSha256,
+    concurrency: opts.concurrency, signal: opts.signal,
+    onProgress: (b) => { downloaded = b; opts.onProgress?.(downloaded, out.bytes); },
+  });
+  const zstd = spawnStage('zstd', [opts.zstdPath ?? 'zstd', '-d', '-c', '-q'], { stdin: 'pipe', stdout: 'pipe' }, opts.env, killed);
+  const sink = spawnStage('sink', opts.sink, { stdin: 'pipe', stdout: 'ignore' }, opts.env, killed);
+  const stages = [zstd, sink];
+  // registered before the pipelines' own listeners: the sink must die before zstd sees EOF
+  dl.once('error', (err: unknown) => {
+    // a pipe error here only means zstd went away: its exit status tells why
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED') return;
+    stopping = true;
+    kill([sink], 'SIGKILL');
+    kill([zstd], 'SIGKILL');
+  });
+  const onAbort = (): void => { stopping = true; kill([sink], 'SIGKILL'); kill([zstd]); dl.destroy(); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const fetchSide = pipeline(dl, zstd.proc.stdin as Writable);
+    const sinkSide = pipeline(zstd.proc.stdout as Readable, hashing(rawHash, out), sink.proc.stdin as Writable);
+    const [a, b] = await Promise.allSettled([fetchSide, sinkSide]);
+    opts.signal?.throwIfAborted();
+    // the download's own failure (checksum, S3) is the root cause; broken pipes are consequences
+    if (a.status === 'rejected' && (a.reason instanceof ChecksumMismatchError || a.reason instanceof ObjectSizeMismatchError || a.reason instanceof S3OperationError)) {
+      throw a.reason;
+    }
+    const stageErr = await firstStageError(stages);
+    if (stageErr) throw stageErr;
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
+    const sha = rawHash.digest('hex');
+    if (opts.expectedUncompressedSha256 !== undefined && sha !== opts.expectedUncompressedSha256) {
+      throw new ChecksumMismatchError(opts.bucket, opts.key, undefined, opts.expectedUncompressedSha256, `${sha} (after zstd -d)`);
+    }
+    return { bytes: downloaded, uncompressedBytes: out.bytes, uncompressedSha256: sha };
+  } catch (err) {
+    stopping = true;
+    kill(stages, 'SIGKILL');
+    await Promise.allSettled(stages.map((s) => s.proc));
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    stopping = true;
+    kill(stages);
+  }
+}
