@@ -165,6 +165,8 @@ export async function startS3(opts: S3Options): Promise<S3Service> {
     `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
     `-s3.port=${s3Port}`, `-s3.port.grpc=${ports.s3Grpc}`, `-s3.config=${configFile}`,
     '-master.volumeSizeLimitMB=256', '-volume.max=0', '-master.telemetry=false', '-iam=false', '-metricsPort=0',
+    // optional listeners with fixed default ports: off, so several S3 servers can run side by side
+    '-s3.port.iceberg=0', '-s3.port.lance=0', '-debug=false',
   ];
   const svc = spawnService('s3', join(TOOLS_BIN, 'weed'), args, join(opts.dataDir, 'weed.log'));
   const endpoint = `http://127.0.0.1:${s3Port}`;

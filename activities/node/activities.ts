@@ -11,7 +11,7 @@ export function createNodeActivities(deps: { node: string; now?: () => number })
       const vgs = await listVolumeGroups();
       const lvs = await listLogicalVolumes();
       const thinPools = lvs
-        .filter((lv) => lv.attr.startsWith('t'))
+        .filter((lv) => lv.kind === 'thin-pool')
         .map((lv) => ({
           vg: lv.vg,
           pool: lv.name,

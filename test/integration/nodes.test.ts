@@ -94,7 +94,7 @@ describe('bad input to `ferry node create`', () => {
 });
 
 describe('a node added later', () => {
-  it('is Connected... then Online once `ferry node create` exists and its agent reports', async () => {
+  it('is not listed while only its agent runs, and comes Online after `ferry node create`', async () => {
     await cluster.sim(['host', 'init', 'node4', '--vg', 'vg', '--pool', 'thinpool', '--size', '10G']);
     cluster.startAgent('node4');
     // the agent is up, but the node is not in the catalog yet: it is not listed
