@@ -2,3 +2,6 @@
 export { createNode, deleteNode } from './create-node.js';
 export { registerNode } from './register-node.js';
 export { createStoragePool } from './create-storage-pool.js';
+export { createResourceDefinition, createVolumeDefinition, deleteResourceDefinition } from './resource-definitions.js';
+export { createResource } from './create-resource.js';
+export { deleteResource } from './delete-resource.js';

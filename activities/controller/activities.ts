@@ -41,3 +41,4 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
 
 export type ControllerActivities = ReturnType<typeof createControllerActivities>;
 export type { StoragePoolSpec } from './storage-pools.js';
+export type { ResourceLayout, PlaceResourceInput } from './resources.js';

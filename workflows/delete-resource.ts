@@ -1,0 +1,44 @@
+// `ferry resource delete NODE RSC`: drbdadm down, .res removed, LVs removed on that host; the
+// remaining nodes drop it from their .res (adjust); then the catalog forgets it.
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
+import type { ResourceNodeActivities } from '../activities/node/resources.js';
+import { nodeQueueFor } from '../core/operations.js';
+import { withResourceLock } from './resource-lock.js';
+
+const catalog = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError'] },
+});
+
+export function hostOf(node: string) {
+  return proxyActivities<ResourceNodeActivities>({
+    taskQueue: nodeQueueFor(workflowInfo().taskQueue, node),
+    scheduleToCloseTimeout: '10 minutes',
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['ValidationError', 'ConflictError'] },
+  });
+}
+
+/** Takes the resource off `nodes`; the others are adjusted to the smaller layout. */
+export async function removeFromNodes(layout: ResourceLayout, nodes: string[]): Promise<void> {
+  await Promise.all(layout.nodes.filter((n) => nodes.includes(n.node)).map((n) =>
+    hostOf(n.node).removeResourceFromHost({ resource: layout.resource, vg: n.diskless ? null : n.vg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) })));
+  const rest: ResourceLayout = { ...layout, nodes: layout.nodes.filter((n) => !nodes.includes(n.node)) };
+  await Promise.all(rest.nodes.map(async (n) => {
+    const host = hostOf(n.node);
+    await host.writeDrbdResourceFile(rest);
+    await host.adjustDrbd(rest.resource);
+  }));
+}
+
+export async function deleteResource(input: { resource: string; node: string }): Promise<{ resource: string; node: string; deleted: boolean }> {
+  upsertSearchAttributes({ FerryResource: [input.resource], FerryNode: [input.node], FerryOperation: ['resource-delete'] });
+  return withResourceLock(input.resource, async () => {
+    const layout = await catalog.catalogResourceLayout(input.resource);
+    if (layout.nodes.some((n) => n.node === input.node)) await removeFromNodes(layout, [input.node]);
+    const deleted = await catalog.catalogDeleteResource(input);
+    return { ...input, deleted };
+  });
+}
