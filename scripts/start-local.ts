@@ -25,6 +25,8 @@ function portInUse(port: number): Promise<boolean> {
 const say = (m: string) => process.stdout.write(`[ferry] ${m}\n`);
 
 async function main(): Promise<void> {
+  // the AWS SDK warns about Node 20 at every client; the local stack knows
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   for (const [what, port] of Object.entries(PORTS)) {
     if (await portInUse(port)) {
       throw new Error(`port ${port} (${what}) is in use: is another \`npm start\` running? Stop it first.`);

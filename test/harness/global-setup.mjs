@@ -9,10 +9,16 @@ import { startS3, startTemporal } from '../../dist/scripts/stack.js';
 
 export default async function globalSetup() {
   const runDir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
-  const [temporal, s3] = await Promise.all([
+  const started = await Promise.allSettled([
     startTemporal({ dataDir: join(runDir, 'temporal'), headless: true }),
     startS3({ dataDir: join(runDir, 's3') }),
   ]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.filter((s) => s.status === 'fulfilled').map((s) => s.value.stop()));
+    throw failed.reason;
+  }
+  const [temporal, s3] = started.map((s) => s.value);
   globalThis.__ferryServices = [temporal, s3];
   process.env.FERRY_TEST_RUN_DIR = runDir;
   process.env.FERRY_TEST_TEMPORAL_ADDRESS = temporal.address;
