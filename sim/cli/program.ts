@@ -7,6 +7,7 @@ import * as fault from './fault.js';
 import * as pool from './pool.js';
 import * as state from './state.js';
 import * as io from './io.js';
+import * as drbd from '../drbd/cli.js';
 
 export interface GlobalOptions {
   /** The simulated cluster directory (--root or $FERRY_SIM_ROOT). */
@@ -15,7 +16,7 @@ export interface GlobalOptions {
 
 export type RegisterGroup = (program: Command, globals: () => GlobalOptions) => void;
 
-export const groups: RegisterGroup[] = [host.register, fault.register, pool.register, state.register, io.register];
+export const groups: RegisterGroup[] = [host.register, fault.register, pool.register, state.register, io.register, drbd.register];
 
 export function buildProgram(): Command {
   const program = new Command('ferry-sim')
