@@ -19,6 +19,7 @@ import {
   poolFiles,
   readMap,
   readPoolHeader,
+  saveState,
 } from './store.js';
 import type { LvRecord, PoolFiles, PoolHeader } from './store.js';
 
@@ -361,4 +362,26 @@ export function openThinVolume(node: string | undefined, vg: string, lv: string)
   const nodeDir = simNodeDir(node);
   const info = thinLvInfo(nodeDir, vg, lv);
   return new SimThinVolume(nodeDir, vg, lv, info.pool, info.thinId, info.sizeBytes, info.chunkBytes, poolFiles(nodeDir, vg, info.pool));
+}
+
+/**
+ * Marks a thin LV as opened (or closed) by a holder, e.g. a simulated DRBD resource attached to it
+ * ("drbd:db0"). While any holder has it open, lvremove and lvchange -an fail with
+ * "Logical volume VG/LV in use." and lv_attr shows 'o', as for a real open device.
+ */
+export function setLvOpen(node: string | undefined, vg: string, lv: string, holder: string, open: boolean): void {
+  const nodeDir = simNodeDir(node);
+  const release = acquireNodeLock(nodeDir);
+  try {
+    const state = loadState(nodeDir);
+    const rec = state.vgs[vg]?.lvs[lv];
+    if (!rec) throw new NoSuchVolumeError(`Failed to find logical volume "${vg}/${lv}"`);
+    const holders = new Set(rec.openBy ?? []);
+    if (open) holders.add(holder);
+    else holders.delete(holder);
+    rec.openBy = [...holders];
+    saveState(nodeDir, state);
+  } finally {
+    release();
+  }
 }
