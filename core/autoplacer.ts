@@ -179,6 +179,12 @@ export interface PreparedCluster {
   readonly resourcesByNode: ReadonlyMap<string, readonly PlacedResource[]>;
   readonly resourcesByName: ReadonlyMap<string, readonly PlacedResource[]>;
   readonly usageByPool: ReadonlyMap<string, PoolUsage>;
+  /** Usage by pool object (no key strings in the hot loop). */
+  readonly usageOf: ReadonlyMap<PlacementStoragePool, PoolUsage>;
+  /** lower-cased resource name -> nodes holding a replica that is not being deleted */
+  readonly liveNodesByLowerName: ReadonlyMap<string, readonly string[]>;
+  /** do-not-place-with-regex source -> nodes holding a matching resource (memo; pure function of the snapshot) */
+  readonly regexNodes: Map<string, ReadonlyMap<string, string>>;
 }
 
 const poolKey = (node: string, pool: string): string => `${node}\u0000${pool}`;
@@ -223,7 +229,44 @@ export function prepareCluster(cluster: PlacementCluster): PreparedCluster {
       u.throughput += rd + wr;
     }
   }
-  return { [PREPARED]: true, cluster, nodesByName, sortedNodes, poolsByNode, resourcesByNode, resourcesByName, usageByPool };
+  const usageOf = new Map<PlacementStoragePool, PoolUsage>();
+  for (const p of cluster.storagePools) {
+    const u = usageByPool.get(poolKey(p.node, p.name));
+    if (u) usageOf.set(p, u);
+  }
+  const liveNodesByLowerName = new Map<string, string[]>();
+  for (const [name, list] of resourcesByName) {
+    const live = list.filter((r) => !hasFlag(r.flags, 'DELETE')).map((r) => r.node);
+    if (live.length === 0) continue;
+    const l = name.toLowerCase();
+    const prev = liveNodesByLowerName.get(l);
+    liveNodesByLowerName.set(l, prev ? prev.concat(live) : live);
+  }
+  return {
+    [PREPARED]: true,
+    cluster,
+    nodesByName,
+    sortedNodes,
+    poolsByNode,
+    resourcesByNode,
+    resourcesByName,
+    usageByPool,
+    usageOf,
+    liveNodesByLowerName,
+    regexNodes: new Map(),
+  };
+}
+
+/** node -> first resource (by name) on it that `hit` selects among live resources other than `self`. */
+function nodesWithResources(pc: PreparedCluster, self: string | undefined, hit: (lowerName: string, name: string) => boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  const names = [...pc.resourcesByName.keys()].sort(cmp);
+  for (const name of names) {
+    const l = name.toLowerCase();
+    if (l === self || !hit(l, name)) continue;
+    for (const n of pc.liveNodesByLowerName.get(l) ?? []) if (!out.has(n)) out.set(n, name);
+  }
+  return out;
 }
 
 function isPrepared(c: PlacementCluster | PreparedCluster): c is PreparedCluster {
@@ -265,16 +308,21 @@ export function estimateFreeBytes(
 ): number | null {
   if (pool.freeBytes == null || pool.totalBytes == null) return null;
   if (pool.provider === 'DISKLESS') return Number.POSITIVE_INFINITY;
-  const levels = { 'storage-pool': pool.props, 'storage-pool-definition': poolDefinitionProps, controller: controllerProps };
+  // storage pool > storage pool definition > controller
+  const lookup = (key: string): number | undefined =>
+    parseDecimalProp(pool.props?.[key] ?? poolDefinitionProps?.[key] ?? controllerProps?.[key]);
   const dflt = THIN_PROVIDERS.includes(pool.provider) ? 20 : 1;
-  const base = parseDecimalProp(resolveProperty('MaxOversubscriptionRatio', levels)?.value) ?? dflt;
-  const freeRatio = parseDecimalProp(resolveProperty('MaxFreeCapacityOversubscriptionRatio', levels)?.value) ?? base;
-  const totalRatio = parseDecimalProp(resolveProperty('MaxTotalCapacityOversubscriptionRatio', levels)?.value) ?? base;
+  const base = lookup('MaxOversubscriptionRatio') ?? dflt;
+  const freeRatio = lookup('MaxFreeCapacityOversubscriptionRatio') ?? base;
+  const totalRatio = lookup('MaxTotalCapacityOversubscriptionRatio') ?? base;
   return Math.min(Math.floor(pool.freeBytes * freeRatio), Math.floor(pool.totalBytes * totalRatio) - reservedBytes);
 }
 
-function describeStep(constraint: string, nodesLeft: number, rejected: string[]): PlacementStep {
-  return rejected.length > 0 ? { constraint, nodesLeft, rejected: rejected.slice(0, 3).concat(rejected.length > 3 ? [`${rejected.length - 3} more`] : []) } : { constraint, nodesLeft };
+const EXAMPLES = 3;
+
+function describeStep(constraint: string, nodesLeft: number, rejected: string[], rejectedCount: number): PlacementStep {
+  if (rejectedCount === 0) return { constraint, nodesLeft };
+  return { constraint, nodesLeft, rejected: rejected.concat(rejectedCount > EXAMPLES ? [`${rejectedCount - EXAMPLES} more`] : []) };
 }
 
 function quoteList(names: readonly string[]): string {
@@ -283,6 +331,17 @@ function quoteList(names: readonly string[]): string {
 
 // ---------------------------------------------------------------------------------------------
 // placeReplicas
+
+class StepDef {
+  left = 0;
+  count = 0;
+  readonly examples: string[] = [];
+  constructor(readonly label: string) {}
+  /** Counts a rejected node; builds its description only for the first few. */
+  reject(describe: () => string): void {
+    if (this.count++ < EXAMPLES) this.examples.push(describe());
+  }
+}
 
 interface Candidate {
   node: PlacementNode;
@@ -395,14 +454,9 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
   // ---- filter, counting how many nodes each constraint leaves
   const sizeText = formatSize(request.sizeBytes);
   const poolText = poolNames ? ` in ${quoteList(request.storagePools!)}` : '';
-  interface StepDef {
-    label: string;
-    left: number;
-    rejected: string[];
-  }
   const steps: StepDef[] = [];
   const step = (label: string): StepDef => {
-    const s = { label, left: 0, rejected: [] as string[] };
+    const s = new StepDef(label);
     steps.push(s);
     return s;
   };
@@ -425,6 +479,23 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
     step(`with replicas-on-different ${d.key}${diffUsed[i]!.size > 0 ? ` not ${[...diffUsed[i]!].sort().join('/')}` : ''}`),
   );
 
+  const dnpwNodes = sDnpw ? nodesWithResources(pc, rscLower, (l) => dnpw.has(l)) : undefined;
+  let regexNodes: ReadonlyMap<string, string> | undefined;
+  if (dnpwRegex) {
+    const re = dnpwRegex;
+    if (re.test(request.resource)) {
+      // the resource's own replicas never count: compute without them
+      regexNodes = nodesWithResources(pc, rscLower, (_l, n) => re.test(n));
+    } else {
+      // memo per pattern: it matches none of this resource's names, so the memo applies as is
+      const memoKey = `${re.flags}/${re.source}`;
+      regexNodes = pc.regexNodes.get(memoKey);
+      if (!regexNodes) {
+        regexNodes = nodesWithResources(pc, undefined, (_l, n) => re.test(n));
+        pc.regexNodes.set(memoKey, regexNodes);
+      }
+    }
+  }
   const ctrlTarget = parseBooleanProp(ctrl?.['AutoplaceTarget']);
   const candidates: Candidate[] = [];
   const eligibleForDiskless: string[] = [];
@@ -434,18 +505,18 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
     const lname = name.toLowerCase();
     sAll.left++;
     if (sExcl) {
-      if (excluded.has(lname)) { sExcl.rejected.push(name); continue; }
+      if (excluded.has(lname)) { sExcl.reject(() => name); continue; }
       sExcl.left++;
     }
-    if (!node.online) { sOnline.rejected.push(`${name}: offline`); continue; }
+    if (!node.online) { sOnline.reject(() => `${name}: offline`); continue; }
     sOnline.left++;
     if (hasFlag(node.flags, 'EVACUATE', 'EVICTED', 'DELETE', 'LOST')) {
-      sFlags.rejected.push(`${name}: ${(node.flags ?? []).join(',')}`);
+      sFlags.reject(() => `${name}: ${(node.flags ?? []).join(',')}`);
       continue;
     }
     sFlags.left++;
     const nodeTarget = parseBooleanProp(node.props?.['AutoplaceTarget']) ?? ctrlTarget;
-    if (nodeTarget === false) { sTarget.rejected.push(name); continue; }
+    if (nodeTarget === false) { sTarget.reject(() => name); continue; }
     sTarget.left++;
     // eligible for a diskless replica from here on (online, not flagged, a target)
     // (a tie-breaker counts as no replica: a real diskless one replaces it)
@@ -455,7 +526,7 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
       sOnly.left++;
     }
     const replacesDiskless = disklessHolders.has(name) || tieBreakers.has(name);
-    if (liveHolders.has(name) && !replacesDiskless) { sHolder.rejected.push(name); continue; }
+    if (liveHolders.has(name) && !replacesDiskless) { sHolder.reject(() => name); continue; }
     sHolder.left++;
 
     // pool-level steps: a node passes a step if one of its pools does
@@ -472,8 +543,7 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
       stage = Math.max(stage, 2);
       if (parseBooleanProp(p.props?.['AutoplaceTarget']) === false) continue;
       stage = Math.max(stage, 3);
-      const usage = pc.usageByPool.get(poolKey(name, p.name));
-      const reserved = p.reservedBytes ?? usage?.reserved ?? 0;
+      const reserved = p.reservedBytes ?? pc.usageOf.get(p)?.reserved ?? 0;
       const est = estimateFreeBytes(p, reserved, ctrl, cluster.storagePoolDefinitionProps?.[p.name]);
       if (est === null) {
         bestFreeMsg ??= `${name}: free space of '${p.name}' unknown`;
@@ -495,38 +565,29 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
       stage = Math.max(stage, 5);
       passing.push(p);
     }
-    if (stage < 1) { sPool.rejected.push(`${name}: ${pools.length === 0 ? 'no storage pool' : poolNames ? 'no such pool' : 'diskless only'}`); continue; }
+    if (stage < 1) { sPool.reject(() => `${name}: ${pools.length === 0 ? 'no storage pool' : poolNames ? 'no such pool' : 'diskless only'}`); continue; }
     sPool.left++;
     if (sProv) {
-      if (stage < 2) { sProv.rejected.push(name); continue; }
+      if (stage < 2) { sProv.reject(() => name); continue; }
       sProv.left++;
     }
-    if (stage < 3) { sPoolTarget.rejected.push(`${name}: AutoplaceTarget=false on the pool`); continue; }
+    if (stage < 3) { sPoolTarget.reject(() => `${name}: AutoplaceTarget=false on the pool`); continue; }
     sPoolTarget.left++;
-    if (stage < 4) { sFree.rejected.push(bestFreeMsg ?? name); continue; }
+    if (stage < 4) { sFree.reject(() => bestFreeMsg ?? name); continue; }
     sFree.left++;
-    if (stage < 5) { sThin.rejected.push(thinMsg ?? name); continue; }
+    if (stage < 5) { sThin.reject(() => thinMsg ?? name); continue; }
     sThin.left++;
 
     // placement constraints on the node's other resources and Aux properties
-    if (sDnpw || sDnpwRe) {
-      let hitName: string | undefined;
-      let hitRe: string | undefined;
-      for (const r of pc.resourcesByNode.get(name) ?? []) {
-        if (hasFlag(r.flags, 'DELETE')) continue;
-        const rl = r.resource.toLowerCase();
-        if (rl === rscLower) continue;
-        if (!hitName && dnpw.has(rl)) hitName = r.resource;
-        if (!hitRe && dnpwRegex && dnpwRegex.test(r.resource)) hitRe = r.resource;
-      }
-      if (sDnpw) {
-        if (hitName) { sDnpw.rejected.push(`${name}: has '${hitName}'`); continue; }
-        sDnpw.left++;
-      }
-      if (sDnpwRe) {
-        if (hitRe) { sDnpwRe.rejected.push(`${name}: has '${hitRe}'`); continue; }
-        sDnpwRe.left++;
-      }
+    if (sDnpw) {
+      const hit = dnpwNodes!.get(name);
+      if (hit !== undefined) { sDnpw.reject(() => `${name}: has '${hit}'`); continue; }
+      sDnpw.left++;
+    }
+    if (sDnpwRe) {
+      const hit = regexNodes!.get(name);
+      if (hit !== undefined) { sDnpwRe.reject(() => `${name}: has '${hit}'`); continue; }
+      sDnpwRe.left++;
     }
     let ok = true;
     const sameVals: (string | undefined)[] = [];
@@ -534,7 +595,7 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
       const v = node.props?.[same[i]!.key];
       const fixed = sameFixed[i];
       if (v === undefined || (fixed !== undefined && v !== fixed)) {
-        sSame[i]!.rejected.push(`${name}: ${v === undefined ? 'not set' : `${same[i]!.key}=${v}`}`);
+        sSame[i]!.reject(() => `${name}: ${v === undefined ? 'not set' : `${same[i]!.key}=${v}`}`);
         ok = false;
         break;
       }
@@ -546,7 +607,7 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
     for (let i = 0; i < diff.length; i++) {
       const v = node.props?.[diff[i]!.key];
       if (v !== undefined && diffUsed[i]!.has(v)) {
-        sDiff[i]!.rejected.push(`${name}: ${diff[i]!.key}=${v} taken`);
+        sDiff[i]!.reject(() => `${name}: ${diff[i]!.key}=${v} taken`);
         ok = false;
         break;
       }
@@ -557,7 +618,7 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
     for (const p of passing) candidates.push({ node, pool: p, score: 0, replacesDiskless, sameVals, diffVals });
   }
 
-  const funnel: PlacementStep[] = steps.map((s) => describeStep(s.label, s.left, s.rejected));
+  const funnel: PlacementStep[] = steps.map((s) => describeStep(s.label, s.left, s.examples, s.count));
   const fail = (extra: PlacementStep[], note?: string): never => {
     const explanation = {
       resource: request.resource,
@@ -648,6 +709,8 @@ export function placeReplicas(request: PlacementRequest, clusterIn: PlacementClu
   };
 }
 
+const DEFAULT_MIN_THIN_FREE = { kind: 'percent', percent: 10 } as const;
+
 function minThinFreeBytes(p: PlacementStoragePool, node: PlacementNode, request: PlacementRequest, cluster: PlacementCluster): number {
   const raw = resolveProperty('Autoplacer/MinThinFreeSpace', {
     'storage-pool': p.props,
@@ -656,7 +719,7 @@ function minThinFreeBytes(p: PlacementStoragePool, node: PlacementNode, request:
     node: node.props,
     controller: cluster.controllerProps,
   })?.value;
-  const spec = (raw !== undefined ? parseSizeOrPercent(raw) : undefined) ?? { kind: 'percent' as const, percent: 10 };
+  const spec = (raw !== undefined && raw !== '10%' ? parseSizeOrPercent(raw) : undefined) ?? DEFAULT_MIN_THIN_FREE;
   if (spec.kind === 'percent') return Math.ceil(((p.totalBytes ?? 0) * spec.percent) / 100);
   return spec.bytes;
 }
@@ -672,9 +735,9 @@ function rate(
     {
       name: 'MinReservedSpace',
       minimise: true,
-      value: (c) => c.pool.reservedBytes ?? pc.usageByPool.get(poolKey(c.node.name, c.pool.name))?.reserved ?? 0,
+      value: (c) => c.pool.reservedBytes ?? pc.usageOf.get(c.pool)?.reserved ?? 0,
     },
-    { name: 'MinRscCount', minimise: true, value: (c) => pc.usageByPool.get(poolKey(c.node.name, c.pool.name))?.rscCount ?? 0 },
+    { name: 'MinRscCount', minimise: true, value: (c) => pc.usageOf.get(c.pool)?.rscCount ?? 0 },
     {
       name: 'MaxThroughput',
       minimise: false,
@@ -687,7 +750,7 @@ function rate(
               controller: cluster.controllerProps,
             })?.value,
           ) ?? 0;
-        return max - (pc.usageByPool.get(poolKey(c.node.name, c.pool.name))?.throughput ?? 0);
+        return max - (pc.usageOf.get(c.pool)?.throughput ?? 0);
       },
     },
   ];
