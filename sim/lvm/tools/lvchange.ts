@@ -65,8 +65,18 @@ export function main(args: string[], ctx: ToolContext): number {
         lv.skipActivation = skip;
         changed = true;
       }
-      for (const t of addTags) if (!lv.tags.includes(t)) (lv.tags.push(t), (changed = true));
-      for (const t of delTags) if (lv.tags.includes(t)) ((lv.tags = lv.tags.filter((x) => x !== t)), (changed = true));
+      for (const t of addTags) {
+        if (!lv.tags.includes(t)) {
+          lv.tags.push(t);
+          changed = true;
+        }
+      }
+      for (const t of delTags) {
+        if (lv.tags.includes(t)) {
+          lv.tags = lv.tags.filter((x) => x !== t);
+          changed = true;
+        }
+      }
       if (activate === true) {
         // An LV with the activation skip flag is silently left inactive unless -K is given.
         if (!lv.skipActivation || ignoreSkip) lv.active = true;
