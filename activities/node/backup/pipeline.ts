@@ -68,7 +68,9 @@ function kill(stages: Stage[], signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const s of stages) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill(signal);
 }
 
-const brokenPipe = (e: PipelineStageError): boolean => e.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(e.stderrTail);
+// zstd exits 70 ("Write error : cannot write block", silent with -q) when its reader went away.
+const brokenPipe = (e: PipelineStageError): boolean =>
+  e.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(e.stderrTail) || (e.stage === 'zstd' && e.exitCode === 70);
 
 /**
  * The stage error that explains the failure: in pipeline order (a producer's failure explains its
