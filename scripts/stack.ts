@@ -3,7 +3,7 @@
 // (scripts/start-local.ts) and the integration test harness (test/harness/global-setup.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,12 +38,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a readiness check when waiting longer is pointless (the process died). */
+export class GaveUp extends Error {}
+
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       if (await check()) return;
-    } catch {
+    } catch (e) {
+      if (e instanceof GaveUp) throw e;
       // not ready yet
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -115,7 +119,7 @@ export async function startTemporal(opts: TemporalOptions): Promise<TemporalServ
   const svc = spawnService('temporal', join(TOOLS_BIN, 'temporal'), args, join(opts.dataDir, 'temporal.log'));
   const address = `127.0.0.1:${port}`;
   await waitUntil(`Temporal on ${address}`, async () => {
-    if (svc.process.exitCode !== null) throw new Error('exited');
+    if (svc.process.exitCode !== null) throw new GaveUp(`temporal exited with code ${svc.process.exitCode}; see ${opts.dataDir}/temporal.log`);
     return tcpOpen(port);
   });
   // the frontend accepts connections before the namespace is ready: probe it
@@ -145,7 +149,21 @@ export interface S3Service extends Service {
   secretKey: string;
 }
 
+/**
+ * Starts SeaweedFS. Its many listeners get free ports picked just before; another process can take
+ * one in between, so a start that dies early is tried again with new ports.
+ */
 export async function startS3(opts: S3Options): Promise<S3Service> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startS3Once(opts, attempt === 1 ? 'weed.log' : `weed-${attempt}.log`);
+    } catch (e) {
+      if (!(e instanceof GaveUp) || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startS3Once(opts: S3Options, logName: string): Promise<S3Service> {
   mkdirSync(opts.dataDir, { recursive: true });
   const accessKey = opts.accessKey ?? 'ferry-access';
   const secretKey = opts.secretKey ?? 'ferry-secret-key-for-local-s3';
@@ -168,12 +186,33 @@ export async function startS3(opts: S3Options): Promise<S3Service> {
     // optional listeners with fixed default ports: off, so several S3 servers can run side by side
     '-s3.port.iceberg=0', '-s3.port.lance=0', '-debug=false',
   ];
-  const svc = spawnService('s3', join(TOOLS_BIN, 'weed'), args, join(opts.dataDir, 'weed.log'));
+  const logFile = join(opts.dataDir, logName);
+  const svc = spawnService('s3', join(TOOLS_BIN, 'weed'), args, logFile);
   const endpoint = `http://127.0.0.1:${s3Port}`;
   await waitUntil(`S3 on ${endpoint}`, async () => {
-    if (svc.process.exitCode !== null) throw new Error('exited');
+    if (svc.process.exitCode !== null) throw new GaveUp(`weed exited with code ${svc.process.exitCode}; see ${logFile}`);
+    if (/bind: address already in use/.test(readTail(logFile))) {
+      await svc.stop();
+      throw new GaveUp('a port of weed was taken');
+    }
     const r = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2000) });
     return r.status > 0 && r.status < 500;
   }, 90_000);
   return { ...svc, endpoint, accessKey, secretKey };
+}
+
+function readTail(file: string, bytes = 4096): string {
+  try {
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(bytes, size));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
