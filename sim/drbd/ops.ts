@@ -1,7 +1,8 @@
 // The kernel side of the simulated DRBD: what drbdadm and drbdsetup ask of "the module" (bring a
 // resource up/down, attach/detach, promote, connect, invalidate, new UUIDs). Each operation runs
 // inside withWorld (all node locks of the resource held) and throws DrbdError with DRBD's wording.
-import { loadState, saveState } from '../lvm/store.js';
+import { loadState } from '../lvm/store.js';
+import { NoSuchVolumeError, setLvOpen } from '../lvm/volume.js';
 import { resyncRateOf } from './conf.js';
 import type { ConfResource } from './conf.js';
 import {
@@ -30,20 +31,15 @@ function lvRecord(nodeDir: string, dev: string): { uuid: string; sizeBytes: numb
   return { uuid: lv.uuid, sizeBytes: lv.sizeBytes };
 }
 
+/** Marks the backing LV open (lvremove refuses it, lv_attr shows 'o') while DRBD has it attached. */
 function setHolder(nodeDir: string, dev: string, holder: string, on: boolean): void {
   const s = splitDevice(dev);
   if (!s) return;
-  const state = loadState(nodeDir);
-  const lv = state.vgs[s.vg]?.lvs[s.lv];
-  if (!lv) return;
-  const set = new Set(lv.openBy ?? []);
-  if (on) set.add(holder);
-  else set.delete(holder);
-  const next = [...set];
-  if (next.length === (lv.openBy ?? []).length && next.every((h) => (lv.openBy ?? []).includes(h))) return;
-  if (next.length > 0) lv.openBy = next;
-  else delete lv.openBy;
-  saveState(nodeDir, state);
+  try {
+    setLvOpen(nodeDir, s.vg, s.lv, holder, on);
+  } catch (e) {
+    if (!(e instanceof NoSuchVolumeError)) throw e; // detaching from an LV that is gone
+  }
 }
 
 export function hostOf(conf: ConfResource | null, self: string, res: string) {
