@@ -1,8 +1,10 @@
 // The catalog's schema, as numbered migrations run in order at controller start (SQLite and PostgreSQL).
+// Each number is applied once; numbers are taken by the feature that adds them (a gap is fine):
+// 1 nodes, 2 resources, 3 snapshots, 4 remotes and backups, 5 evacuation and eviction.
 import type { Db } from './db.js';
 
-const MIGRATIONS: string[][] = [
-  [
+const MIGRATIONS: Record<number, string[]> = {
+  1: [
     `CREATE TABLE IF NOT EXISTS nodes (
       name TEXT PRIMARY KEY,
       node_type TEXT NOT NULL,
@@ -31,7 +33,7 @@ const MIGRATIONS: string[][] = [
   ],
   // 2: resource groups, resource definitions (unique DRBD port), volume definitions (unique DRBD
   // minor), resources (one per node, with its DRBD node id) and their volumes' last seen state.
-  [
+  2: [
     `CREATE TABLE IF NOT EXISTS resource_groups (
       name TEXT PRIMARY KEY,
       description TEXT NOT NULL DEFAULT '',
@@ -87,17 +89,20 @@ const MIGRATIONS: string[][] = [
       acquired_at BIGINT NOT NULL
     )`,
   ],
-];
+};
 
-export async function migrate(db: Db): Promise<number> {
+/** Applies the migrations not applied yet, in order; returns their numbers. */
+export async function migrate(db: Db): Promise<number[]> {
   await db.run(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`);
   return db.tx(async (tx) => {
-    const row = await tx.get<{ version: number }>(`SELECT MAX(version) AS version FROM schema_version`);
-    let version = Number(row?.version ?? 0);
-    for (; version < MIGRATIONS.length; version++) {
+    const applied = new Set((await tx.all<{ version: number }>(`SELECT version FROM schema_version`)).map((r) => Number(r.version)));
+    const ran: number[] = [];
+    for (const version of Object.keys(MIGRATIONS).map(Number).sort((a, b) => a - b)) {
+      if (applied.has(version)) continue;
       for (const stmt of MIGRATIONS[version]) await tx.run(stmt);
-      await tx.run(`INSERT INTO schema_version (version) VALUES (?)`, [version + 1]);
+      await tx.run(`INSERT INTO schema_version (version) VALUES (?)`, [version]);
+      ran.push(version);
     }
-    return version;
+    return ran;
   });
 }
