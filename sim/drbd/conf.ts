@@ -344,7 +344,7 @@ export function resyncRateOf(res: ConfResource, host: string, peer: string): num
 
 /** Renders a parsed resource back (drbdadm dump). */
 export function dumpResource(r: ConfResource): string {
-  const lines: string[] = [`# resource ${r.name} on ${'<this host>'}: from ${r.file}`, `resource ${r.name} {`];
+  const lines: string[] = [`# resource ${r.name} from ${r.file}`, `resource ${r.name} {`];
   for (const [g, opts] of Object.entries(r.groups)) {
     lines.push(`    ${g} {`);
     for (const [k, v] of Object.entries(opts)) lines.push(`        ${k}${v ? ' ' + v : ''};`);
@@ -360,7 +360,7 @@ export function dumpResource(r: ConfResource): string {
       if (v.disk !== null) lines.push(`            meta-disk ${v.metaDisk};`);
       lines.push('        }');
     }
-    if (h.address) lines.push(`        address ipv4 ${h.address};`);
+    if (h.address) lines.push(`        address ${h.address.startsWith('[') ? 'ipv6' : 'ipv4'} ${h.address};`);
     lines.push('    }');
   }
   for (const [a, b] of r.connections) {
