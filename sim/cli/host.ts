@@ -41,7 +41,11 @@ export function register(program: Command, globals: () => GlobalOptions): void {
             : ['--type', 'thin-pool', '-l', '100%FREE', '--chunksize', `${parseBytes(o.chunkSize)}b`, '-n', o.pool, o.vg],
         ],
       ];
+      // idempotent: a host that has its volume group and thin pool already is left as it is
+      const exists = (tool: string, target: string) => runSimTool(root, node, tool, ['--noheadings', target]).exitCode === 0;
+      const have = { vgcreate: exists('vgs', o.vg), lvcreate: exists('lvs', `${o.vg}/${o.pool}`) };
       for (const [tool, args] of steps) {
+        if (have[tool as keyof typeof have]) continue;
         const r = runSimTool(root, node, tool, args);
         process.stdout.write(r.stdout);
         process.stderr.write(r.stderr);
