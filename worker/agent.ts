@@ -5,6 +5,7 @@ import type { FerryConfig } from '../core/config.js';
 import { nodeTaskQueue } from '../core/config.js';
 import { createNodeActivities } from '../activities/node/activities.js';
 import { createResourceNodeActivities } from '../activities/node/resources.js';
+import { createSnapshotNodeActivities } from '../activities/node/snapshots.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
@@ -18,7 +19,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
-    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }) },
+    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }) },
   });
   const startedAt = Date.now();
   const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });

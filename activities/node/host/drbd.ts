@@ -206,3 +206,22 @@ export async function statusAll(opts?: DrbdOptions): Promise<DrbdResourceStatus[
   const r = await drbd('drbdsetup', ['status', '--json', '--verbose', '--statistics'], opts);
   return parseDrbdStatusJson(r.stdout);
 }
+
+/**
+ * `drbdadm suspend-io RES`: new I/O to the resource's devices blocks until `resume-io` (LINSTOR
+ * does this around taking the snapshots of a resource so every replica's snapshot holds the same
+ * writes).
+ */
+export async function suspendIo(resource: string, opts?: DrbdOptions): Promise<void> {
+  await drbd('drbdadm', ['suspend-io', target(resource)], opts);
+}
+
+/** `drbdadm resume-io RES`: lets the I/O blocked by suspend-io go on. */
+export async function resumeIo(resource: string, opts?: DrbdOptions): Promise<void> {
+  await drbd('drbdadm', ['resume-io', target(resource)], opts);
+}
+
+/** drbdadm/drbdsetup did not know the command (an old drbd-utils, or a host tool without it). */
+export function isUnknownCommandError(e: unknown): boolean {
+  return e instanceof HostCommandError && e.exitCode === 20 && /Unknown command/i.test(`${e.stderrTail}\n${e.stdoutTail}`);
+}
