@@ -2,11 +2,11 @@
 // the ferry controller and three simulated storage hosts with their agents. State lives in .data/,
 // so a second `npm start` picks it up again. Ctrl-C stops everything.
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { FerryClient } from '../client/ferry-client.js';
-import { initSimHost, startAgent, startController, type ClusterEnv, type ManagedProcess } from '../sim/launcher.js';
+import { initSimHost, readAgentPid, startAgent, startController, stopAgentByPid, type ClusterEnv, type ManagedProcess } from '../sim/launcher.js';
 import { REPO_ROOT, startS3, startTemporal, type Service } from './stack.js';
 
 const DATA = join(REPO_ROOT, '.data');
@@ -41,6 +41,9 @@ async function main(): Promise<void> {
     stopping = true;
     say('stopping: agents, controller, S3, Temporal');
     await Promise.all(procs.filter((p) => p.name.startsWith('agent')).map((p) => p.stop()));
+    // and the agents started meanwhile by `ferry-sim node start|add` (found by their pid files)
+    const simRoot = join(DATA, 'sim');
+    if (existsSync(simRoot)) await Promise.all(readdirSync(simRoot).map((n) => stopAgentByPid(simRoot, n)));
     await Promise.all(procs.filter((p) => !p.name.startsWith('agent')).map((p) => p.stop()));
     await Promise.all(services.map((s) => s.stop()));
     say('stopped; state is kept in .data/ for the next `npm start`');
@@ -75,11 +78,19 @@ async function main(): Promise<void> {
       if (!existsSync(join(env.simRoot, node))) say(`preparing simulated host ${node}: volume group vg, thin pool vg/thinpool (20 GiB)`);
       await initSimHost(env.simRoot, node);
       if (!known.has(node)) await (await client.nodes.create({ name: node, address: `127.0.0.${11 + i}` })).result();
-      procs.push(startAgent(env, node, [controller.url]));
+    }
+    // node1..3 and the hosts added with `ferry-sim node add` that the catalog knows
+    const hosts = readdirSync(env.simRoot).filter((n) => NODES.includes(n) || known.has(n));
+    for (const node of hosts) {
+      const running = readAgentPid(env.simRoot, node);
+      if (running) say(`the agent of ${node} runs already (pid ${running.pid}), started by ferry-sim; leaving it`);
+      else procs.push(startAgent(env, node, [controller.url]));
     }
     for (const p of procs) {
       void p.exited.then((code) => {
-        if (!stopping) say(`${p.name} exited (code ${code}); see .data/logs/${p.name}.log`);
+        if (stopping) return;
+        const again = p.name.startsWith('agent-') ? `; \`FERRY_SIM_ROOT=.data/sim npx ferry-sim node start ${p.name.slice('agent-'.length)}\` starts it again` : '';
+        say(`${p.name} exited (code ${code}); see .data/logs/${p.name}.log${again}`);
       });
     }
     say('');

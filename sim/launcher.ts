@@ -1,11 +1,17 @@
 // Starts ferry's own processes for a simulated cluster: the controller, and one agent per simulated
 // host with the simulated tools first on its PATH. Used by `npm start`, `ferry-sim node start` and
 // the integration tests. The production entry points are unchanged: `ferry controller`, `ferry agent`.
+//
+// An agent runs as the child of a small `ferry-sim netproxy NODE` process, which proxies the
+// agent's Temporal and controller connections (sim/netproxy.ts; cut while the node's net-cut file
+// exists) and writes `<node dir>/agent.pid`, so `ferry-sim node stop|start` find any agent, the
+// ones `npm start` or a test started included.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { parseUpstream, startNetProxy } from './netproxy.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The repository root, from src (sim/) or from dist (dist/sim/). */
@@ -98,15 +104,211 @@ export async function startController(c: ClusterEnv & { catalog: string; apiPort
   return { ...proc, url: `http://127.0.0.1:${port}` };
 }
 
-/** Starts `ferry agent --node NODE` on a simulated host. */
-export function startAgent(c: ClusterEnv, node: string, controllers: string[]): ManagedProcess {
+/** What `<node dir>/agent.pid` holds while an agent of that node runs. */
+export interface AgentPidFile {
+  /** The `ferry agent` process. */
+  pid: number;
+  /** Its parent, the `ferry-sim netproxy` process holding the agent's network. */
+  proxyPid: number;
+  startedAt: string;
+  /** The proxies: Temporal and each controller, local address -> upstream. */
+  proxies: { listen: string; upstream: string }[];
+}
+
+export function agentPidPath(simRoot: string, node: string): string {
+  return join(simRoot, node, 'agent.pid');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid file of `node`'s running agent; null when none runs (a stale file, e.g. after a crash, is ignored). */
+export function readAgentPid(simRoot: string, node: string): AgentPidFile | null {
+  let f: AgentPidFile;
+  try {
+    f = JSON.parse(readFileSync(agentPidPath(simRoot, node), 'utf8')) as AgentPidFile;
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(f.pid) || !alive(f.pid)) return null;
+  // a pid can be reused after a reboot: it must still be this node's agent
+  try {
+    const cmd = readFileSync(`/proc/${f.pid}/cmdline`, 'utf8').split('\0');
+    const i = cmd.indexOf('--node');
+    if (!cmd.includes('agent') || i < 0 || cmd[i + 1] !== node) return null;
+  } catch {
+    /* no /proc: trust the pid */
+  }
+  return f;
+}
+
+export interface StartAgentOptions {
+  /**
+   * Outlive the caller (`ferry-sim node start`): the agent and its proxy run in a new session, not
+   * as children the caller waits for. Logs go to `<logDir>/agent-NODE.log` either way.
+   */
+  detached?: boolean;
+}
+
+/**
+ * Starts `ferry agent --node NODE` on a simulated host, behind its net proxy (a `ferry-sim netproxy`
+ * process, the agent's parent). The returned process is the proxy's; `stop(signal)` sends the
+ * signal to the agent itself (SIGKILL = a crash of the agent), then the proxy exits with it.
+ */
+export function startAgent(c: ClusterEnv, node: string, controllers: string[], opts: StartAgentOptions = {}): ManagedProcess {
   mkdirSync(c.logDir, { recursive: true });
   const log = openSync(join(c.logDir, `agent-${node}.log`), 'a');
-  const child = spawn(process.execPath, [FERRY_BIN, 'agent', '--node', node], {
-    env: simAgentEnv(c, node, controllers),
+  const child = spawn(process.execPath, [FERRY_SIM_CLI, '--root', c.simRoot, 'netproxy', node], {
+    env: { ...baseEnv(c), FERRY_CONTROLLERS: controllers.join(',') },
     stdio: ['ignore', log, log],
+    detached: opts.detached ?? false,
   });
-  return manage(`agent-${node}`, child);
+  closeSync(log);
+  if (opts.detached) child.unref();
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const agentPid = (): number | null => {
+    const f = readAgentPid(c.simRoot, node);
+    return f && f.proxyPid === child.pid ? f.pid : null;
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    const pid = agentPid();
+    try {
+      if (pid) process.kill(pid, sig);
+      else child.kill(sig);
+    } catch {
+      /* gone already */
+    }
+  };
+  return {
+    name: `agent-${node}`,
+    child,
+    exited,
+    async stop(sig: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signal(sig);
+      const t = setTimeout(() => {
+        signal('SIGKILL');
+        child.kill('SIGKILL');
+      }, 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Waits until `node`'s agent runs (its pid file names a live agent); returns the pid file. */
+export async function waitForAgent(simRoot: string, node: string, timeoutMs = 30_000, proc?: ManagedProcess): Promise<AgentPidFile> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = readAgentPid(simRoot, node);
+    if (f && (!proc || f.proxyPid === proc.child.pid)) return f;
+    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) {
+      throw new Error(`the agent of ${node} did not start (exit ${proc.child.exitCode ?? proc.child.signalCode})`);
+    }
+    if (Date.now() > deadline) throw new Error(`the agent of ${node} did not start within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Stops `node`'s agent found by its pid file, whoever started it: SIGTERM (graceful) or SIGKILL (a
+ * crash); waits until the agent and its proxy are gone. Returns the pid file, or null if none ran.
+ */
+export async function stopAgentByPid(simRoot: string, node: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<AgentPidFile | null> {
+  const f = readAgentPid(simRoot, node);
+  if (!f) return null;
+  try {
+    process.kill(f.pid, signal);
+  } catch {
+    /* exited meanwhile */
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (alive(f.pid) || alive(f.proxyPid)) {
+    if (Date.now() > deadline) {
+      for (const pid of [f.pid, f.proxyPid]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return f;
+}
+
+/**
+ * The body of `ferry-sim netproxy NODE`: proxies to Temporal and to each controller (from this
+ * process's FERRY_TEMPORAL_ADDRESS / FERRY_CONTROLLERS), the agent as a child pointed at them, the
+ * pid file; forwards SIGTERM/SIGINT to the agent and ends with it. Resolves with the agent's exit code.
+ */
+export async function runProxiedAgent(simRoot: string, node: string): Promise<number> {
+  const running = readAgentPid(simRoot, node);
+  if (running) throw new Error(`the agent of ${node} runs already (pid ${running.pid})`);
+  const nodeDir = join(simRoot, node);
+  if (!existsSync(nodeDir)) throw new Error(`no simulated node ${node} under ${simRoot}`);
+  const env = process.env;
+  const temporal = env.FERRY_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const controllers = (env.FERRY_CONTROLLERS ?? 'http://127.0.0.1:3370').split(',').map((x) => x.trim()).filter(Boolean);
+  const tProxy = await startNetProxy(nodeDir, parseUpstream(temporal));
+  const cProxies = await Promise.all(controllers.map((u) => startNetProxy(nodeDir, parseUpstream(u))));
+  const proxiedControllers = controllers.map((u, i) => {
+    const url = new URL(u);
+    url.hostname = '127.0.0.1';
+    url.port = String(cProxies[i]!.port);
+    return url.toString().replace(/\/$/, '');
+  });
+  const c: ClusterEnv = {
+    temporalAddress: `127.0.0.1:${tProxy.port}`,
+    namespace: env.FERRY_TEMPORAL_NAMESPACE ?? 'default',
+    ...(env.FERRY_TASK_QUEUE_PREFIX ? { taskQueuePrefix: env.FERRY_TASK_QUEUE_PREFIX } : {}),
+    simRoot,
+    logDir: '',
+  };
+  let stopping: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopping = sig;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const child = spawn(process.execPath, [FERRY_BIN, 'agent', '--node', node], { env: simAgentEnv(c, node, proxiedControllers), stdio: 'inherit' });
+  const pidFile = agentPidPath(simRoot, node);
+  if (child.pid) {
+    const f: AgentPidFile = {
+      pid: child.pid,
+      proxyPid: process.pid,
+      startedAt: new Date().toISOString(),
+      proxies: [tProxy, ...cProxies].map((p) => ({ listen: `${p.host}:${p.port}`, upstream: `${p.upstream.host}:${p.upstream.port}` })),
+    };
+    writeFileSync(`${pidFile}.tmp`, JSON.stringify(f) + '\n');
+    renameSync(`${pidFile}.tmp`, pidFile);
+  }
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  if (stopping) child.kill(stopping);
+  const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => {
+    child.once('exit', (cd, sg) => r([cd, sg]));
+    child.once('error', () => r([127, null]));
+  });
+  try {
+    const f = JSON.parse(readFileSync(pidFile, 'utf8')) as AgentPidFile;
+    if (f.pid === child.pid) rmSync(pidFile, { force: true });
+  } catch {
+    /* gone */
+  }
+  await Promise.all([tProxy, ...cProxies].map((p) => p.close()));
+  process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), process: 'netproxy', node, msg: `agent exited (${sig ?? `code ${code}`}); proxy stopped` })}\n`);
+  return code ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGINT' ? 2 : 15);
 }
 
 /** Prepares a simulated host as an operator would: a volume group and an LVM thin pool. Idempotent. */

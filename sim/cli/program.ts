@@ -8,6 +8,7 @@ import * as pool from './pool.js';
 import * as state from './state.js';
 import * as io from './io.js';
 import * as drbd from '../drbd/cli.js';
+import * as node from './node.js';
 
 export interface GlobalOptions {
   /** The simulated cluster directory (--root or $FERRY_SIM_ROOT). */
@@ -16,7 +17,7 @@ export interface GlobalOptions {
 
 export type RegisterGroup = (program: Command, globals: () => GlobalOptions) => void;
 
-export const groups: RegisterGroup[] = [host.register, fault.register, pool.register, state.register, io.register, drbd.register];
+export const groups: RegisterGroup[] = [host.register, fault.register, pool.register, state.register, io.register, drbd.register, node.register];
 
 export function buildProgram(): Command {
   const program = new Command('ferry-sim')

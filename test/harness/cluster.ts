@@ -2,12 +2,12 @@
 // own catalog and simulated hosts, a real controller process and one real agent process per node.
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { FerryClient } from '../../client/ferry-client.js';
 import {
-  FERRY_BIN, FERRY_SIM_CLI, initSimHost, startAgent, startController, type ClusterEnv, type ManagedProcess,
+  FERRY_BIN, FERRY_SIM_CLI, REPO, initSimHost, simAgentEnv, startAgent, startController, stopAgentByPid, type ClusterEnv, type ManagedProcess,
 } from '../../sim/launcher.js';
 
 const SEARCH_ATTRIBUTES = ['FerryResource', 'FerryNode', 'FerryRemote', 'FerryOperation', 'FerryPhase'];
@@ -22,8 +22,10 @@ export interface TestCluster {
   controller: ManagedProcess;
   /** Runs the `ferry` CLI against this cluster. */
   ferry(args: string[], opts?: { env?: Record<string, string> }): Promise<Result>;
-  /** Runs `ferry-sim` on this cluster's simulated hosts. */
+  /** Runs `ferry-sim` on this cluster's simulated hosts (with FERRY_CONTROLLERS/TEMPORAL_* of this cluster). */
   sim(args: string[]): Promise<Result>;
+  /** Runs a simulated host tool (`drbdsetup`, `lvs`...) on `node`, as its agent would. */
+  host(node: string, tool: string, args: string[]): Promise<Result>;
   startAgent(node: string): ManagedProcess;
   stopAgent(node: string, signal?: NodeJS.Signals): Promise<void>;
   restartController(signal?: NodeJS.Signals): Promise<void>;
@@ -96,7 +98,11 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
       return controller;
     },
     ferry: (args, o) => execa(process.execPath, [FERRY_BIN, ...args], { reject: false, env: { FERRY_CONTROLLERS: controllerUrl, ...(o?.env ?? {}) } }),
-    sim: (args) => execa(process.execPath, [FERRY_SIM_CLI, ...args, '--root', env.simRoot], { reject: false }),
+    sim: (args) => execa(process.execPath, [FERRY_SIM_CLI, ...args, '--root', env.simRoot], {
+      reject: false,
+      env: { FERRY_CONTROLLERS: controllerUrl, FERRY_TEMPORAL_ADDRESS: temporalAddress, FERRY_TEMPORAL_NAMESPACE: namespace, ...env.extraEnv },
+    }),
+    host: (node, tool, args) => execa(process.execPath, [join(REPO, 'dist', 'sim', 'main.js'), tool, ...args], { reject: false, env: simAgentEnv(env, node, [controllerUrl]) }),
     startAgent(node) {
       const a = startAgent(env, node, [controllerUrl]);
       agents.set(node, a);
@@ -114,6 +120,8 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
     eventually,
     async stop() {
       await Promise.all([...agents.values()].map((a) => a.stop()));
+      // agents started by `ferry-sim node add|start` (detached), found by their pid files
+      if (existsSync(env.simRoot)) await Promise.all(readdirSync(env.simRoot).map((n) => stopAgentByPid(env.simRoot, n)));
       await controller.stop();
     },
   };
