@@ -12,6 +12,7 @@ import {
 import { DISKLESS_POOL, type Catalog } from '../activities/controller/catalog/index.js';
 import { disklessPool } from '../activities/controller/catalog/pools.js';
 import { placeReplicas, placementCandidates } from '../activities/controller/resources.js';
+import { listParam } from './linstor-compat-routes.js';
 import { apiError, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';
 
 export type Mutate = (reply: FastifyReply, wait: boolean, workflow: string, workflowId: string, args: unknown[], done: string, refs: Record<string, string>) => Promise<unknown>;
@@ -24,7 +25,7 @@ interface Ctx {
 }
 
 type Wait = { Querystring: { wait?: string } };
-const csv = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const csv = listParam;
 
 function refuse(reply: FastifyReply, e: unknown) {
   if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
@@ -80,7 +81,7 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   });
 
-  app.get<{ Querystring: { nodes?: string; storage_pools?: string } }>('/v1/view/storage-pools', async (req) =>
+  app.get<{ Querystring: { nodes?: string | string[]; storage_pools?: string | string[] } }>('/v1/view/storage-pools', async (req) =>
     poolsView(csv(req.query.nodes), csv(req.query.storage_pools)));
 
   app.post<{ Params: { node: string } } & Wait>('/v1/nodes/:node/storage-pools', async (req, reply) => {
@@ -107,9 +108,10 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   // ---- resource definitions -------------------------------------------------------------------
 
-  app.get('/v1/resource-definitions', async () => {
+  app.get<{ Querystring: { resource_definitions?: string | string[] } }>('/v1/resource-definitions', async (req) => {
+    const only = csv(req.query.resource_definitions);
     const out = [];
-    for (const rd of await catalog.resources.listDefinitions()) out.push(resourceDefinitionJson(rd, await catalog.resources.listVolumeDefinitions(rd.name)));
+    for (const rd of await catalog.resources.listDefinitions()) if (!only || only.includes(rd.name)) out.push(resourceDefinitionJson(rd, await catalog.resources.listVolumeDefinitions(rd.name)));
     return out;
   });
 
@@ -189,7 +191,7 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   // ---- resources ------------------------------------------------------------------------------
 
-  app.get<{ Querystring: { nodes?: string; resources?: string } }>('/v1/view/resources', async (req) =>
+  app.get<{ Querystring: { nodes?: string | string[]; resources?: string | string[] } }>('/v1/view/resources', async (req) =>
     resourcesView({ nodes: csv(req.query.nodes), resources: csv(req.query.resources) }));
 
   app.get<{ Params: { rsc: string } }>('/v1/resource-definitions/:rsc/resources', async (req, reply) => {

@@ -12,6 +12,7 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 
 export interface ApiDeps {
   cfg: FerryConfig;
@@ -48,6 +49,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
   }
 
+  registerLinstorCompatRoutes(app);
   app.get('/health', async () => ({ ok: true }));
 
   app.get('/v1/nodes', async () => {

@@ -70,7 +70,8 @@ export class FerryClient {
       try {
         res = await fetch(`${base}${path}`, {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          // the operation handle, not LINSTOR's wait-until-done answer (api/linstor-compat-routes.ts)
+          headers: { 'x-ferry-async': 'true', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });

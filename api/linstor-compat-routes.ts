@@ -1,0 +1,68 @@
+// What LINSTOR's own clients (python-linstor, linstor-client, the CSI driver) need besides the
+// object routes: the version handshake, LINSTOR's synchronous mutations, ?offset/limit on lists.
+//
+// Mutations: a LINSTOR client expects an answer once the change is done (it creates a volume
+// definition right after its resource definition). ferry's SDK wants the operation handle
+// instead and says so with the `X-Ferry-Async: true` header (or `?wait=false`). So a mutation
+// without either waits for its workflow, as LINSTOR does; `?wait=true` keeps working.
+import type { FastifyInstance } from 'fastify';
+
+/** The LINSTOR REST API version whose shapes ferry answers with (clients gate features on it). */
+export const LINSTOR_REST_API_VERSION = '1.20.0';
+export const FERRY_VERSION = '0.1.0';
+export const ASYNC_HEADER = 'x-ferry-async';
+
+export function registerLinstorCompatRoutes(app: FastifyInstance): void {
+  app.get('/v1/controller/version', async () => ({
+    version: `ferry-${FERRY_VERSION}`,
+    git_hash: 'ferry',
+    build_time: '1970-01-01T00:00:00+00:00',
+    rest_api_version: LINSTOR_REST_API_VERSION,
+  }));
+
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.url.startsWith('/v1/internal/')) return;
+    const q = req.query as Record<string, unknown>;
+    if (q.wait !== undefined) return;
+    if (String(req.headers[ASYNC_HEADER] ?? '').toLowerCase() === 'true') return;
+    q.wait = 'true';
+  });
+
+  // python-linstor sends JSON bodies without a content type
+  app.addHook('onRequest', async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !req.headers['content-type'] && Number(req.headers['content-length'] ?? 0) > 0) {
+      req.headers['content-type'] = 'application/json';
+    }
+  });
+
+  // ApiCallRc ret_codes are 64-bit masks (errors 0xC000000000000000 as a signed long): a JS number
+  // holds them exactly (they are multiples of large powers of two) but JSON.stringify prints them
+  // rounded to 17 digits, which a client reading integers exactly (Python) takes for another mask.
+  app.addHook('onSend', async (_req, _reply, payload: unknown) => {
+    if (typeof payload !== 'string' || !payload.includes('"ret_code":')) return payload;
+    return payload.replace(/"ret_code":(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)/gi, (_m, n: string) => `"ret_code":${exactInteger(Number(n))}`);
+  });
+
+  // LINSTOR's list paging: offset (from 0) and limit (0: no limit), on any list answer.
+  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
+    if (req.method !== 'GET' || !Array.isArray(payload)) return payload;
+    const q = req.query as Record<string, unknown>;
+    const offset = Number(q.offset ?? 0);
+    const limit = Number(q.limit ?? 0);
+    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 0) return payload;
+    if (offset === 0 && limit === 0) return payload;
+    return payload.slice(offset, limit > 0 ? offset + limit : undefined);
+  });
+}
+
+/** A query parameter as LINSTOR clients send it: repeated (`nodes=a&nodes=b`) or comma separated. */
+export function listParam(v: unknown): string[] | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts.length ? parts : undefined;
+}
+
+/** The decimal digits of an integral double, exactly (BigInt conversion is exact). */
+export function exactInteger(n: number): string {
+  return Number.isSafeInteger(n) || !Number.isInteger(n) ? String(n) : BigInt(n).toString();
+}
