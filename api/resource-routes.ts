@@ -3,7 +3,7 @@
 // catalog before a workflow starts: a refused request changes nothing.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError, PlacementError, ValidationError } from '../core/errors.js';
+import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
 import { connectionStatus } from '../core/node-state.js';
 import { workflowIds } from '../core/operations.js';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../core/validation.js';
 import { DISKLESS_POOL, type Catalog } from '../activities/controller/catalog/index.js';
 import { disklessPool } from '../activities/controller/catalog/pools.js';
-import { placeReplicas, placementCandidates } from '../activities/controller/resources.js';
+import { placementRequestOf, planPlacement, type PlaceResourceInput } from '../activities/controller/resources.js';
 import { listParam } from './linstor-compat-routes.js';
 import { apiError, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';
 
@@ -236,26 +236,43 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   app.post<{ Params: { rsc: string } } & Wait>('/v1/resource-definitions/:rsc/autoplace', async (req, reply) => {
     try {
-      const body = (req.body ?? {}) as { select_filter?: { place_count?: unknown; storage_pool?: unknown; storage_pool_list?: unknown } };
+      // LINSTOR's AutoSelectFilter fields
+      const body = (req.body ?? {}) as { select_filter?: Record<string, unknown> };
       const f = body.select_filter ?? {};
       const pools = f.storage_pool_list ?? (f.storage_pool !== undefined ? [f.storage_pool] : undefined);
-      const r = parseInput(resourceCreateSchema, { resource: req.params.rsc, autoPlace: f.place_count ?? 1, ...(pools !== undefined ? { storagePool: pools } : {}) });
+      const autoPlace = f.additional_place_count !== undefined ? `+${String(f.additional_place_count)}` : (f.place_count ?? 1);
+      const opt = <T>(key: string, v: T) => (v === undefined || v === null ? {} : { [key]: v });
+      const r = parseInput(resourceCreateSchema, {
+        resource: req.params.rsc,
+        autoPlace,
+        ...opt('storagePool', pools),
+        ...opt('replicasOnSame', f.replicas_on_same),
+        ...opt('replicasOnDifferent', f.replicas_on_different),
+        ...opt('doNotPlaceWith', f.not_place_with_rsc),
+        ...opt('doNotPlaceWithRegex', f.not_place_with_rsc_regex),
+        ...opt('disklessOnRemaining', f.diskless_on_remaining),
+      }, 'select_filter');
       await commonResourceChecks(r.resource);
-      const storagePool = r.storagePool?.[0];
-      const existing = (await catalog.resources.list({ resource: r.resource })).filter((x) => !x.flags.includes('DISKLESS')).length;
-      const want = r.autoPlace!.relative ? existing + r.autoPlace!.count : r.autoPlace!.count;
-      if (existing < want) {
-        const vds = await catalog.resources.listVolumeDefinitions(r.resource);
-        const candidates = await placementCandidates(catalog, r.resource, ctx.now(), cfg.nodeOfflineAfterMs);
-        try {
-          placeReplicas({ resource: r.resource, count: want - existing, sizeBytes: vds.reduce((a, v) => a + v.sizeBytes, 0), storagePool, existing, candidates });
-        } catch (e) {
-          const d = (e as { details?: unknown[] }).details?.[0] as { explanation?: ConstructorParameters<typeof PlacementError>[0] } | undefined;
-          throw new PlacementError(d?.explanation ?? { needed: want - existing, existing, steps: [] }, (e as Error).message);
-        }
-      }
+      const vds = await catalog.resources.listVolumeDefinitions(r.resource);
+      const input: PlaceResourceInput = {
+        resource: r.resource,
+        ...(r.storagePool ? { storagePools: r.storagePool, storagePool: r.storagePool[0] } : {}),
+        ...(r.replicasOnSame ? { replicasOnSame: r.replicasOnSame } : {}),
+        ...(r.replicasOnDifferent ? { replicasOnDifferent: r.replicasOnDifferent } : {}),
+        ...(r.doNotPlaceWith ? { doNotPlaceWith: r.doNotPlaceWith } : {}),
+        ...(r.doNotPlaceWithRegex !== undefined ? { doNotPlaceWithRegex: r.doNotPlaceWithRegex } : {}),
+        ...(r.disklessOnRemaining ? { disklessOnRemaining: true } : {}),
+      };
+      const size = vds.reduce((a, v) => a + v.sizeBytes, 0);
+      // the autoplacer decides now, so a refused placement explains itself (422) before any workflow;
+      // `+N` becomes an absolute count here, so a retried workflow does not add N more
+      const plan = await planPlacement(catalog, {
+        ...placementRequestOf(input, size),
+        ...(r.autoPlace!.relative ? { placeCount: undefined, additional: r.autoPlace!.count } : { placeCount: r.autoPlace!.count }),
+      }, ctx.now(), cfg.nodeOfflineAfterMs);
+      const want = plan.existing.length + plan.diskful.length;
       return await mutate(reply, req.query.wait === 'true', 'createResource', workflowIds.createResource(r.resource),
-        [{ resource: r.resource, placeCount: want, storagePool }], `Resource '${r.resource}' placed on ${want} nodes.`, { RscDfn: r.resource });
+        [{ ...input, placeCount: want }], `Resource '${r.resource}' placed on ${want} nodes.`, { RscDfn: r.resource });
     } catch (e) {
       return refuse(reply, e);
     }

@@ -160,14 +160,43 @@ export class FerryClient {
       this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources`, r.nodes.map((node) => ({
         resource: { node_name: node, props: r.storagePool ? { StorPoolName: r.storagePool } : {}, flags: r.diskless ? ['DISKLESS'] : [] },
       }))),
-    /** The autoplacer makes sure `placeCount` diskful replicas exist (`+N`: add N). */
-    autoPlace: (r: { resource: string; placeCount: number | string; storagePool?: string }): Promise<Operation<CreateResourceResult>> =>
-      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/autoplace`, {
-        select_filter: { place_count: r.placeCount, ...(r.storagePool ? { storage_pool: r.storagePool } : {}) },
-      }),
+    /**
+     * The autoplacer makes sure `placeCount` diskful replicas exist (`+N`: add N), honouring the
+     * constraints (LINSTOR's AutoSelectFilter). A placement it cannot satisfy is refused (HTTP 422)
+     * with its explanation before anything changes.
+     */
+    autoPlace: (r: AutoPlaceRequest): Promise<Operation<CreateResourceResult>> => {
+      const rel = typeof r.placeCount === 'string' && r.placeCount.trim().startsWith('+');
+      return this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/autoplace`, {
+        select_filter: {
+          ...(rel ? { additional_place_count: Number(String(r.placeCount).trim().slice(1)) } : { place_count: r.placeCount }),
+          ...(r.storagePool ? { storage_pool: r.storagePool } : {}),
+          ...(r.storagePools ? { storage_pool_list: r.storagePools } : {}),
+          ...(r.replicasOnSame ? { replicas_on_same: r.replicasOnSame } : {}),
+          ...(r.replicasOnDifferent ? { replicas_on_different: r.replicasOnDifferent } : {}),
+          ...(r.doNotPlaceWith ? { not_place_with_rsc: r.doNotPlaceWith } : {}),
+          ...(r.doNotPlaceWithRegex !== undefined ? { not_place_with_rsc_regex: r.doNotPlaceWithRegex } : {}),
+          ...(r.disklessOnRemaining ? { diskless_on_remaining: true } : {}),
+        },
+      });
+    },
     delete: (r: { resource: string; node: string }): Promise<Operation<{ resource: string; node: string; deleted: boolean }>> =>
       this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources/${encodeURIComponent(r.node)}`),
   };
+}
+
+export interface AutoPlaceRequest {
+  resource: string;
+  /** N, or `+N` to add N replicas to the existing ones. */
+  placeCount: number | string;
+  storagePool?: string;
+  storagePools?: string[];
+  /** `Aux/KEY` or `Aux/KEY=VALUE` (`Aux/` is added when missing). */
+  replicasOnSame?: string[];
+  replicasOnDifferent?: string[];
+  doNotPlaceWith?: string[];
+  doNotPlaceWithRegex?: string;
+  disklessOnRemaining?: boolean;
 }
 
 export interface CreateResourceResult {

@@ -1,11 +1,67 @@
-// Placement of new diskful replicas from catalog state.
-//
-// TODO(engineer C): core/autoplacer.ts had not landed when this was written; this adapter keeps
-// the controller's side (candidates from the catalog, a PlacementError with its funnel) and
-// uses a minimal rule until it is replaced by the shared autoplacer: online nodes that have the
-// storage pool, without the resource, with enough free space, most free space first.
+// Placement of new replicas from catalog state, by the shared autoplacer (core/autoplacer.ts):
+// this module only builds its view of the cluster from the catalog — nodes with their connection
+// state, flags and properties; storage pools with their capacity; every placed resource with its
+// size; the controller's properties — and turns its errors into Temporal failures.
 import { ApplicationFailure } from '@temporalio/activity';
-import { formatPlacementExplanation, type PlacementExplanation, type PlacementStep } from '../../core/errors.js';
+import { placeReplicas, prepareCluster, type PlacementCluster, type PlacementRequest, type PlacementResult, type PlacedResource, type PlacementStoragePool } from '../../core/autoplacer.js';
+import { FerryError } from '../../core/errors.js';
+import { connectionStatus } from '../../core/node-state.js';
+import type { Catalog } from './catalog/index.js';
+
+export type { PlacementRequest, PlacementResult } from '../../core/autoplacer.js';
+
+/** The catalog as the autoplacer sees it at time `t`. */
+export async function placementCluster(catalog: Catalog, t: number, offlineAfterMs: number): Promise<PlacementCluster> {
+  const nodes = await catalog.nodes.list();
+  const storagePools: PlacementStoragePool[] = [];
+  for (const n of nodes) {
+    storagePools.push({ node: n.name, name: 'DfltDisklessStorPool', provider: 'DISKLESS', props: {} });
+    for (const sp of await catalog.storagePools.list(n.name)) {
+      storagePools.push({ node: n.name, name: sp.name, provider: sp.provider, totalBytes: sp.totalBytes ?? null, freeBytes: sp.freeBytes ?? null, props: sp.props });
+    }
+  }
+  const sizeOf = new Map<string, number>();
+  for (const vd of await catalog.resources.listVolumeDefinitions()) sizeOf.set(vd.resource, (sizeOf.get(vd.resource) ?? 0) + vd.sizeBytes);
+  const resources: PlacedResource[] = (await catalog.resources.list()).map((r) => ({
+    resource: r.resource,
+    node: r.node,
+    storagePool: r.storagePool,
+    diskless: r.flags.includes('DISKLESS'),
+    sizeBytes: sizeOf.get(r.resource) ?? 0,
+    flags: r.flags,
+  }));
+  const rows = await catalog.db.all<{ key: string; value: string }>(`SELECT key, value FROM controller_props`);
+  return {
+    nodes: nodes.map((n) => ({ name: n.name, online: connectionStatus(n, t, offlineAfterMs) === 'ONLINE', flags: n.flags, props: n.props })),
+    storagePools,
+    resources,
+    controllerProps: Object.fromEntries(rows.map((r) => [String(r.key), String(r.value)])),
+  };
+}
+
+/**
+ * Runs the autoplacer on the catalog's current state. Throws core/errors' PlacementError (with
+ * its constraint-by-constraint explanation) or ValidationError: the REST API answers them as they
+ * are (422 / 400); activities turn them into failures with `asFailure`.
+ */
+export async function planPlacement(catalog: Catalog, request: PlacementRequest, t: number, offlineAfterMs: number): Promise<PlacementResult> {
+  const view = await placementCluster(catalog, t, offlineAfterMs);
+  // ferry does not turn a diskless replica into a diskful one (LINSTOR's toggle-disk): such
+  // nodes are left out, and the explanation says so when that is what makes placement fail
+  const disklessHolders = view.resources.filter((r) => r.resource === request.resource && r.diskless).map((r) => r.node);
+  const req = disklessHolders.length ? { ...request, excludeNodes: [...(request.excludeNodes ?? []), ...disklessHolders] } : request;
+  return placeReplicas(req, prepareCluster(view));
+}
+
+/** A FerryError as a Temporal ApplicationFailure of its type (non-retryable for bad input and placement). */
+export function asFailure(e: unknown): unknown {
+  if (!(e instanceof FerryError)) return e;
+  return ApplicationFailure.create({ type: e.name, message: e.message, nonRetryable: !e.retryable, details: [e.toDetails()] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The earlier candidate-list interface, kept for callers written against it (evacuation): the
+// same autoplacer underneath, on a cluster made of the candidates alone. New code: planPlacement.
 
 export interface PlacementCandidate {
   node: string;
@@ -16,39 +72,31 @@ export interface PlacementCandidate {
   hasResource: boolean;
 }
 
-export interface PlacementRequest {
-  resource: string;
-  count: number;
-  sizeBytes: number;
-  storagePool?: string;
-  existing: number;
-  candidates: PlacementCandidate[];
+/** Every (node, diskful pool) of the cluster as the placement sees it. */
+export async function placementCandidates(catalog: Catalog, resource: string, t: number, offlineAfterMs: number): Promise<PlacementCandidate[]> {
+  const have = new Set((await catalog.resources.list({ resource })).map((r) => r.node));
+  const candidates: PlacementCandidate[] = [];
+  for (const n of await catalog.nodes.list()) {
+    const online = connectionStatus(n, t, offlineAfterMs) === 'ONLINE' && !n.flags.includes('EVICTED') && !n.flags.includes('EVACUATE');
+    for (const sp of await catalog.storagePools.list(n.name)) {
+      candidates.push({ node: n.name, storagePool: sp.name, online, freeBytes: sp.freeBytes ?? 0, hasResource: have.has(n.name) });
+    }
+  }
+  return candidates;
 }
 
-/** The chosen (node, pool) pairs, one per node; throws a non-retryable PlacementError. */
-export function placeReplicas(req: PlacementRequest): { node: string; storagePool: string }[] {
-  const steps: PlacementStep[] = [];
-  const nodesOf = (cs: PlacementCandidate[]) => new Set(cs.map((c) => c.node)).size;
-  let cs = req.candidates.filter((c) => c.storagePool !== 'DfltDisklessStorPool');
-  const step = (constraint: string, keep: (c: PlacementCandidate) => boolean, why: (c: PlacementCandidate) => string) => {
-    const rejected = cs.filter((c) => !keep(c)).map(why);
-    cs = cs.filter(keep);
-    steps.push({ constraint, nodesLeft: nodesOf(cs), ...(rejected.length ? { rejected: [...new Set(rejected)].slice(0, 5) } : {}) });
+/** `count` more diskful replicas among `candidates`; throws a non-retryable PlacementError failure. */
+export function placeReplicasAmong(req: { resource: string; count: number; sizeBytes: number; storagePool?: string; existing: number; candidates: PlacementCandidate[] }): { node: string; storagePool: string }[] {
+  const nodes = [...new Map(req.candidates.map((c) => [c.node, { name: c.node, online: c.online }])).values()];
+  const cluster: PlacementCluster = {
+    nodes,
+    storagePools: req.candidates.filter((c) => c.storagePool !== 'DfltDisklessStorPool').map((c) => ({ node: c.node, name: c.storagePool, provider: 'LVM_THIN', freeBytes: c.freeBytes, totalBytes: c.freeBytes })),
+    resources: [...new Set(req.candidates.filter((c) => c.hasResource).map((c) => c.node))].map((node) => ({ resource: req.resource, node, sizeBytes: 0 })),
   };
-  steps.push({ constraint: 'nodes with a diskful storage pool', nodesLeft: nodesOf(cs) });
-  step('online', (c) => c.online, (c) => `${c.node}: offline`);
-  if (req.storagePool) step(`with storage pool '${req.storagePool}'`, (c) => c.storagePool === req.storagePool, (c) => `${c.node}: no pool '${req.storagePool}'`);
-  step('without the resource', (c) => !c.hasResource, (c) => `${c.node}: has it`);
-  step(`free space >= ${req.sizeBytes} bytes`, (c) => c.freeBytes >= req.sizeBytes, (c) => `${c.node}/${c.storagePool}: ${c.freeBytes} bytes free`);
-  const best = new Map<string, PlacementCandidate>();
-  for (const c of cs) {
-    const b = best.get(c.node);
-    if (!b || c.freeBytes > b.freeBytes) best.set(c.node, c);
+  try {
+    const r = placeReplicas({ resource: req.resource, additional: req.count, sizeBytes: req.sizeBytes, ...(req.storagePool ? { storagePools: [req.storagePool] } : {}) }, cluster);
+    return r.diskful.map((c) => ({ node: c.node, storagePool: c.storagePool }));
+  } catch (e) {
+    throw asFailure(e);
   }
-  const ranked = [...best.values()].sort((a, b) => b.freeBytes - a.freeBytes || a.node.localeCompare(b.node));
-  if (ranked.length < req.count) {
-    const explanation: PlacementExplanation = { resource: req.resource, needed: req.count, existing: req.existing, steps };
-    throw ApplicationFailure.create({ type: 'PlacementError', nonRetryable: true, message: formatPlacementExplanation(explanation), details: [{ kind: 'placement', explanation }] });
-  }
-  return ranked.slice(0, req.count).map((c) => ({ node: c.node, storagePool: c.storagePool }));
 }

@@ -3,11 +3,11 @@
 // node needs to configure DRBD). Each is idempotent for a retry of the same workflow.
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
-import { connectionStatus } from '../../core/node-state.js';
+import type { AuxMatchInput } from '../../core/autoplacer.js';
 import type { Catalog, ResourceFlag } from './catalog/index.js';
 import { DEFAULT_RESOURCE_GROUP } from './catalog/resources.js';
-import { placeReplicas, type PlacementCandidate } from './placement.js';
-export { placeReplicas } from './placement.js';
+import { asFailure, planPlacement } from './placement.js';
+export { planPlacement, placementCluster, placementCandidates, placeReplicasAmong as placeReplicas } from './placement.js';
 
 /** Everything a node needs to bring one resource up: the .res contents and its own volumes. */
 export interface ResourceLayout {
@@ -33,8 +33,33 @@ export interface PlaceResourceInput {
   nodes?: string[];
   /** ...the number of diskful replicas the autoplacer makes sure exist (`--auto-place N`). */
   placeCount?: number;
+  /** Explicit placement: the pool of every node. Autoplacement: the first of `storagePools`. */
   storagePool?: string;
   diskless?: boolean;
+  /** Autoplacer constraints (`r create --auto-place`, `rd autoplace`), as core/autoplacer takes them. */
+  storagePools?: string[];
+  replicasOnSame?: AuxMatchInput[];
+  replicasOnDifferent?: AuxMatchInput[];
+  doNotPlaceWith?: string[];
+  doNotPlaceWithRegex?: string;
+  /** Every other eligible node without a replica gets a diskless one. */
+  disklessOnRemaining?: boolean;
+}
+
+/** The autoplacer request of a PlaceResourceInput (placeCount is absolute: `+N` is resolved by the caller). */
+export function placementRequestOf(input: PlaceResourceInput, sizeBytes: number): Parameters<typeof planPlacement>[1] {
+  const pools = input.storagePools ?? (input.storagePool ? [input.storagePool] : undefined);
+  return {
+    resource: input.resource,
+    placeCount: input.placeCount ?? 1,
+    sizeBytes,
+    ...(pools ? { storagePools: pools } : {}),
+    ...(input.replicasOnSame ? { replicasOnSame: input.replicasOnSame } : {}),
+    ...(input.replicasOnDifferent ? { replicasOnDifferent: input.replicasOnDifferent } : {}),
+    ...(input.doNotPlaceWith ? { doNotPlaceWith: input.doNotPlaceWith } : {}),
+    ...(input.doNotPlaceWithRegex !== undefined ? { doNotPlaceWithRegex: input.doNotPlaceWithRegex } : {}),
+    ...(input.disklessOnRemaining ? { disklessOnRemaining: true } : {}),
+  };
 }
 
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -137,14 +162,15 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
           placements.push({ node, storagePool: pool, flags: input.diskless ? ['DISKLESS'] : [] });
         }
       } else {
-        const wanted = input.placeCount ?? 1;
-        const diskful = existing.filter((r) => !r.flags.includes('DISKLESS')).length;
-        if (diskful < wanted) {
-          const size = (await catalog.resources.listVolumeDefinitions(input.resource)).reduce((a, v) => a + v.sizeBytes, 0);
-          const candidates = await placementCandidates(catalog, input.resource, now(), offlineAfterMs);
-          const chosen = placeReplicas({ resource: input.resource, count: wanted - diskful, sizeBytes: size, storagePool: input.storagePool, existing: diskful, candidates });
-          for (const c of chosen) placements.push({ node: c.node, storagePool: c.storagePool, flags: [] });
+        const size = (await catalog.resources.listVolumeDefinitions(input.resource)).reduce((a, v) => a + v.sizeBytes, 0);
+        let plan;
+        try {
+          plan = await planPlacement(catalog, placementRequestOf(input, size), now(), offlineAfterMs);
+        } catch (e) {
+          throw asFailure(e);
         }
+        for (const c of plan.diskful) placements.push({ node: c.node, storagePool: c.storagePool, flags: [] });
+        for (const node of plan.diskless) if (!have.has(node)) placements.push({ node, storagePool: 'DfltDisklessStorPool', flags: ['DISKLESS'] });
       }
       await catalog.resources.createMany(input.resource, placements, now());
       return { added: placements.map((p) => p.node), layout: await layout(input.resource) };
@@ -168,17 +194,4 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
       return catalog.resources.deleteDefinition(resource);
     },
   };
-}
-
-/** Every (node, diskful pool) of the cluster as the placement sees it. */
-export async function placementCandidates(catalog: Catalog, resource: string, t: number, offlineAfterMs: number): Promise<PlacementCandidate[]> {
-  const have = new Set((await catalog.resources.list({ resource })).map((r) => r.node));
-  const candidates: PlacementCandidate[] = [];
-  for (const n of await catalog.nodes.list()) {
-    const online = connectionStatus(n, t, offlineAfterMs) === 'ONLINE' && !n.flags.includes('EVICTED') && !n.flags.includes('EVACUATE');
-    for (const sp of await catalog.storagePools.list(n.name)) {
-      candidates.push({ node: n.name, storagePool: sp.name, online, freeBytes: sp.freeBytes ?? 0, hasResource: have.has(n.name) });
-    }
-  }
-  return candidates;
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { FerryClient } from '../ferry-client.js';
 import {
-  autoPlaceSchema, cliSizeSchema, nodeNameSchema, portSchema, resourceDefinitionNameSchema, resourceGroupNameSchema,
+  autoPlaceSchema, auxPropertyMatchSchema, cliSizeSchema, regexSchema, nodeNameSchema, portSchema, resourceDefinitionNameSchema, resourceGroupNameSchema,
   storagePoolNameSchema, formatSize,
 } from '../../core/validation.js';
 import { renderTable } from './table.js';
@@ -74,6 +74,16 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
     print(json, rds, () => renderTable(['ResourceName', 'Port', 'ResourceGroup', 'State'],
       rds.map((d) => [d.name, String(d.layer_data[0]?.data.port ?? ''), d.resource_group_name, 'ok'])));
   });
+  withPlacementOptions(rd.command('autoplace').alias('ap').description('let the autoplacer place a resource: RSC [--place-count N | +N]')
+    .argument('<name>', 'resource name').option('--place-count <n>', 'diskful replicas wanted (+N adds N)', '2')
+    .option('-s, --storage-pool <pools>', 'storage pools to choose from (comma separated)'))
+    .action(async (name: string, o: { placeCount: string; storagePool?: string } & PlacementCliOptions, cmd: Command) => {
+      const rsc = check(resourceDefinitionNameSchema, name);
+      const ap = check(autoPlaceSchema, o.placeCount);
+      const pools = csv(o.storagePool)?.map((p) => check(storagePoolNameSchema, p));
+      const op = await clientFrom(cmd).client.resources.autoPlace({ resource: rsc, placeCount: `${ap.relative ? '+' : ''}${ap.count}`, ...(pools ? { storagePools: pools } : {}), ...placementOptions(o, check) });
+      await done(cmd, op, `Resource '${rsc}' auto-placed`);
+    });
   rd.command('delete').alias('d').description('delete a resource definition and its resources on every node')
     .argument('<name>', 'resource name')
     .action(async (name: string, _o, cmd: Command) => {
@@ -106,11 +116,12 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
 
   // ---- resource ---------------------------------------------------------------------------------
   const r = program.command('resource').alias('r').description('resources (a resource definition deployed on nodes)');
-  r.command('create').alias('c').description('deploy a resource: [NODE...] RSC --storage-pool POOL, or RSC --auto-place N')
+  const rCreate = r.command('create').alias('c').description('deploy a resource: [NODE...] RSC --storage-pool POOL, or RSC --auto-place N')
     .argument('<names...>', 'nodes, then the resource name')
     .option('-s, --storage-pool <pool>', 'storage pool').option('--auto-place <n>', 'number of diskful replicas (+N adds N)')
-    .option('-d, --diskless', 'diskless (DRBD client) resource')
-    .action(async (names: string[], o: { storagePool?: string; autoPlace?: string; diskless?: boolean }, cmd: Command) => {
+    .option('-d, --diskless', 'diskless (DRBD client) resource');
+  withPlacementOptions(rCreate)
+    .action(async (names: string[], o: { storagePool?: string; autoPlace?: string; diskless?: boolean } & PlacementCliOptions, cmd: Command) => {
       const rsc = check(resourceDefinitionNameSchema, names[names.length - 1]);
       const nodes = names.slice(0, -1).map((n) => check(nodeNameSchema, n));
       const pool = o.storagePool ? check(storagePoolNameSchema, o.storagePool) : undefined;
@@ -118,10 +129,11 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
       if (o.autoPlace !== undefined) {
         if (nodes.length) throw new UsageErrorLike('give either nodes or --auto-place, not both');
         const ap = check(autoPlaceSchema, o.autoPlace);
-        const op = await client.resources.autoPlace({ resource: rsc, placeCount: `${ap.relative ? '+' : ''}${ap.count}`, storagePool: pool });
+        const op = await client.resources.autoPlace({ resource: rsc, placeCount: `${ap.relative ? '+' : ''}${ap.count}`, storagePool: pool, ...placementOptions(o, check) });
         await done(cmd, op, `Resource '${rsc}' auto-placed`);
         return;
       }
+      if (hasPlacementOptions(o)) throw new UsageErrorLike('--replicas-on-same/-different, --do-not-place-with[-regex] and --diskless-on-remaining go with --auto-place');
       if (!nodes.length) throw new UsageErrorLike('give the nodes to place the resource on, or --auto-place N');
       if (!pool && !o.diskless) throw new UsageErrorLike('give --storage-pool POOL (or --diskless)');
       const op = await client.resources.create({ resource: rsc, nodes, storagePool: pool, diskless: o.diskless });
@@ -161,6 +173,46 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
           kib(vol.allocated_size_kib), x.state.in_use ? 'InUse' : 'Unused', vol.state.disk_state,
         ]))));
     });
+}
+
+interface PlacementCliOptions {
+  replicasOnSame?: string[];
+  replicasOnDifferent?: string[];
+  doNotPlaceWith?: string;
+  doNotPlaceWithRegex?: string;
+  disklessOnRemaining?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(/[\s,]+/).filter(Boolean)];
+
+/** The autoplacer's options of LINSTOR's `r create --auto-place` / `rd autoplace`. */
+function withPlacementOptions(c: Command): Command {
+  return c
+    .option('--replicas-on-same <aux...>', 'replicas only on nodes with the same value of these Aux properties (KEY or KEY=VALUE)', collect)
+    .option('--replicas-on-different <aux...>', 'replicas on nodes with different values of these Aux properties (KEY or KEY=VALUE)', collect)
+    .option('--do-not-place-with <resources>', 'not on nodes that hold one of these resources (comma separated)')
+    .option('--do-not-place-with-regex <regex>', 'not on nodes that hold a resource matching this regular expression')
+    .option('--diskless-on-remaining', 'a diskless replica on every other node');
+}
+
+function hasPlacementOptions(o: PlacementCliOptions): boolean {
+  return Boolean(o.replicasOnSame || o.replicasOnDifferent || o.doNotPlaceWith || o.doNotPlaceWithRegex !== undefined || o.disklessOnRemaining);
+}
+
+/** Checked with core/validation's schemas; sent as given (`Aux/` is added by the controller). */
+function placementOptions(o: PlacementCliOptions, check: CliKit['check']) {
+  const aux = (v: string[] | undefined) => v?.map((x) => (check(auxPropertyMatchSchema, x), x));
+  const same = aux(o.replicasOnSame);
+  const diff = aux(o.replicasOnDifferent);
+  const dnpw = csv(o.doNotPlaceWith)?.map((x) => check(resourceDefinitionNameSchema, x));
+  if (o.doNotPlaceWithRegex !== undefined) check(regexSchema, o.doNotPlaceWithRegex);
+  return {
+    ...(same ? { replicasOnSame: same } : {}),
+    ...(diff ? { replicasOnDifferent: diff } : {}),
+    ...(dnpw ? { doNotPlaceWith: dnpw } : {}),
+    ...(o.doNotPlaceWithRegex !== undefined ? { doNotPlaceWithRegex: o.doNotPlaceWithRegex } : {}),
+    ...(o.disklessOnRemaining ? { disklessOnRemaining: true } : {}),
+  };
 }
 
 /** Bad input found by the CLI itself: main() prints it and exits 2, as for a schema failure. */
