@@ -12,6 +12,7 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerBackupRoutes } from './backup-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 
 export interface ApiDeps {
@@ -104,6 +105,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
+  registerBackupRoutes(app, { cfg, catalog, client, now, mutate });
 
   app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {
     const path = req.params['*'];

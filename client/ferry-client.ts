@@ -183,6 +183,38 @@ export class FerryClient {
     delete: (r: { resource: string; node: string }): Promise<Operation<{ resource: string; node: string; deleted: boolean }>> =>
       this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources/${encodeURIComponent(r.node)}`),
   };
+
+  /** S3 remotes: keys go in, never come out. */
+  readonly remotes = {
+    list: (): Promise<{ s3_remotes: RemoteJson[] }> => this.request('GET', '/v1/remotes'),
+    createS3: (r: { name: string; endpoint: string; bucket: string; region: string; accessKey: string; secretKey: string; usePathStyle?: boolean }): Promise<Operation<{ remote: string }>> =>
+      this.mutate('POST', '/v1/remotes/s3', { remote_name: r.name, endpoint: r.endpoint, bucket: r.bucket, region: r.region, access_key: r.accessKey, secret_key: r.secretKey, use_path_style: r.usePathStyle ?? true }),
+    delete: (name: string): Promise<Operation<{ remote: string; deleted: boolean }>> => this.mutate('DELETE', `/v1/remotes/${encodeURIComponent(name)}`),
+  };
+
+  /** Backups to a remote: create (a workflow), list, info, verify, delete, restore, abort. */
+  readonly backups = {
+    list: (remote: string, f: { resource?: string } = {}): Promise<{ linstor: BackupJson[]; other: { files: string[] } }> =>
+      this.request('GET', `/v1/remotes/${encodeURIComponent(remote)}/backups${f.resource ? `?rsc_name=${encodeURIComponent(f.resource)}` : ''}`),
+    create: (b: { remote: string; resource: string; snapshot?: string; node?: string; full?: boolean }): Promise<Operation<BackupCreateResultJson>> =>
+      this.mutate('POST', `/v1/remotes/${encodeURIComponent(b.remote)}/backups`, { rsc_name: b.resource, ...(b.snapshot ? { snap_name: b.snapshot } : {}), ...(b.node ? { node_name: b.node } : {}), incremental: !b.full }),
+    info: (remote: string, id: string): Promise<{ id: string; meta: unknown }> => this.request('GET', `/v1/remotes/${encodeURIComponent(remote)}/backups/${encodeURIComponent(id)}`),
+    verify: (remote: string, id: string): Promise<{ id: string; ok: boolean; chain: string[]; problems: { backupId: string; key?: string; problem: string }[] }> =>
+      this.request('POST', `/v1/remotes/${encodeURIComponent(remote)}/backups/${encodeURIComponent(id)}/verify`),
+    /** With dryRun: only what would be deleted. */
+    delete: async (d: { remote: string; id: string; cascade?: boolean; dryRun?: boolean }): Promise<Operation<{ backups: string[]; keys: string[] }> | { dry_run: true; backups: string[]; keys: string[] }> => {
+      const path = `/v1/remotes/${encodeURIComponent(d.remote)}/backups?id=${encodeURIComponent(d.id)}${d.cascade ? '&cascading=true' : ''}`;
+      if (d.dryRun) return this.request('DELETE', `${path}&dryrun=true`);
+      return this.mutate('DELETE', path);
+    },
+    restore: (r: { remote: string; node: string; targetResource: string; resource?: string; id?: string; storagePool?: string }): Promise<Operation<{ resource: string; node: string; chain: string[] }>> =>
+      this.mutate('POST', `/v1/remotes/${encodeURIComponent(r.remote)}/backups/restore`, {
+        node_name: r.node, target_rsc_name: r.targetResource, ...(r.resource ? { src_rsc_name: r.resource } : {}), ...(r.id ? { last_backup: r.id } : {}), ...(r.storagePool ? { stor_pool_name: r.storagePool } : {}),
+      }),
+    /** Cancels the running backup of a resource; its workflow aborts the upload and removes the snapshot. */
+    abort: (resource: string): Promise<{ ret_code: number; message: string; workflow_id: string }[]> =>
+      this.request('POST', `/v1/resource-definitions/${encodeURIComponent(resource)}/backups/abort`),
+  };
 }
 
 export interface AutoPlaceRequest {
@@ -208,4 +240,42 @@ export interface CreateResourceResult {
 function query(q: Record<string, string[] | undefined>): string {
   const parts = Object.entries(q).filter(([, v]) => v && v.length).map(([k, v]) => `${k}=${encodeURIComponent(v!.join(','))}`);
   return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export interface RemoteJson {
+  remote_name: string;
+  endpoint: string;
+  bucket: string;
+  region: string;
+  use_path_style: boolean;
+  type: string;
+}
+
+export interface BackupJson {
+  id: string;
+  start_time: string;
+  finished_time?: string;
+  origin_rsc: string;
+  origin_snap: string;
+  origin_node?: string;
+  success: boolean;
+  shipping: boolean;
+  restorable: boolean;
+  based_on_id?: string;
+  vlms: { vlm_nr: number; s3: { key: string }; size: number }[];
+  size: number;
+  uncompressed_size?: number;
+  chain?: string[];
+}
+
+export interface BackupCreateResultJson {
+  id: string;
+  resource: string;
+  remote: string;
+  node: string;
+  snapshot: string;
+  mode: 'full' | 'incremental';
+  base: string | null;
+  fullBecause: string | null;
+  volumes: { vlmNr: number; key: string; compressedBytes: number; uncompressedBytes: number; parts: number; reusedParts: number[]; resumed: boolean }[];
 }

@@ -6,6 +6,8 @@ import { nodeTaskQueue } from '../core/config.js';
 import { createNodeActivities } from '../activities/node/activities.js';
 import { createResourceNodeActivities } from '../activities/node/resources.js';
 import { createSnapshotNodeActivities } from '../activities/node/snapshots.js';
+import { createBackupNodeActivities } from '../activities/node/backups.js';
+import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
@@ -19,7 +21,10 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
-    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }) },
+    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }) },
+    dataConverter: ferryDataConverter(),
+    // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
+    maxHeartbeatThrottleInterval: '1 second',
   });
   const startedAt = Date.now();
   const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });

@@ -11,6 +11,7 @@ import { Catalog } from '../activities/controller/catalog/index.js';
 import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
+import { ferryDataConverter } from './payload-codec.js';
 
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,9 +28,10 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
     taskQueue,
     ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: join(distDir, 'workflows', 'index.js') }),
     activities: createControllerActivities({ catalog, offlineAfterMs: cfg.nodeOfflineAfterMs }),
+    dataConverter: ferryDataConverter(),
   });
   const clientConn = await Connection.connect({ address: cfg.temporal.address });
-  const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace });
+  const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace, dataConverter: ferryDataConverter() });
   const api = await buildApi({ cfg, catalog, client, log });
   await api.listen({ host: cfg.api.host, port: cfg.api.port });
   const addr = api.server.address();

@@ -5,3 +5,4 @@ export { createStoragePool } from './create-storage-pool.js';
 export { createResourceDefinition, createVolumeDefinition, deleteResourceDefinition } from './resource-definitions.js';
 export { createResource } from './create-resource.js';
 export { deleteResource } from './delete-resource.js';
+export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';

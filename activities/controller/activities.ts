@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Catalog, HostInventory } from './catalog/index.js';
 import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
+import { createBackupActivities } from './backups.js';
 
 export interface NodeSpec {
   name: string;
@@ -17,6 +18,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
   return {
     ...createStoragePoolActivities(deps),
     ...createResourceActivities(deps),
+    ...createBackupActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });

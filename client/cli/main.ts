@@ -7,6 +7,7 @@ import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
+import { registerBackupCommands } from './backups.js';
 
 /** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
 const EXIT = { ok: 0, usage: errorKinds.validation.exitCode, unreachable: errorKinds.unavailable.exitCode, failed: errorKinds.internal.exitCode } as const;
@@ -94,6 +95,7 @@ export function buildCli(): Command {
     });
 
   registerResourceCommands(program, { clientFrom, print, check });
+  registerBackupCommands(program, { clientFrom, print, check });
 
   program.command('controller').description('run the controller: REST API and controller worker').action(async () => {
     const { runController } = await import('../../worker/controller.js');

@@ -61,7 +61,7 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
   }
 }
 
-export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean }): Promise<TestCluster> {
+export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; /** extra environment of the controller and agents */ env?: Record<string, string> }): Promise<TestCluster> {
   const temporalAddress = process.env.FERRY_TEST_TEMPORAL_ADDRESS;
   const runDir = process.env.FERRY_TEST_RUN_DIR;
   if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
@@ -77,6 +77,7 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
       FERRY_AGENT_HEARTBEAT_MS: '500',
       FERRY_NODE_OFFLINE_AFTER_MS: String(opts.offlineAfterMs ?? 3000),
       FERRY_LOG_LEVEL: 'info',
+      ...(opts.env ?? {}),
     },
   };
   const catalog = `sqlite:${join(dir, 'catalog.sqlite')}`;

@@ -3,16 +3,19 @@ import { openDb, type Db } from './db.js';
 import { NodeStore } from './nodes.js';
 import { StoragePoolStore } from './pools.js';
 import { ResourceStore } from './resources.js';
+import { RemoteStore } from './remotes.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
   readonly nodes: NodeStore;
   readonly storagePools: StoragePoolStore;
   readonly resources: ResourceStore;
+  readonly remotes: RemoteStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
     this.resources = new ResourceStore(db);
+    this.remotes = new RemoteStore(db);
   }
 
   static async open(url: string): Promise<Catalog> {
@@ -30,3 +33,4 @@ export type { HostInventory, HostThinPool } from './nodes.js';
 export type { StoragePoolRecord, PoolProvider } from './pools.js';
 export { DISKLESS_POOL } from './pools.js';
 export type { ResourceDefinitionRecord, VolumeDefinitionRecord, ResourceRecord, VolumeRecord, ResourceFlag } from './resources.js';
+export type { RemoteRecord, LastBackupRecord, BackupSlot } from './remotes.js';

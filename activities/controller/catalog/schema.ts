@@ -89,6 +89,36 @@ const MIGRATIONS: Record<number, string[]> = {
       acquired_at BIGINT NOT NULL
     )`,
   ],
+  // 4: remotes (S3 keys sealed with the master passphrase), the last backup of each resource to
+  // each remote (base of the next incremental), and backup shipping slots per node.
+  4: [
+    `CREATE TABLE IF NOT EXISTS remotes (
+      name TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      endpoint TEXT NOT NULL,
+      bucket TEXT NOT NULL,
+      region TEXT NOT NULL,
+      use_path_style INTEGER NOT NULL DEFAULT 1,
+      access_key_sealed TEXT NOT NULL,
+      secret_key_sealed TEXT NOT NULL,
+      created_at BIGINT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS backup_last (
+      resource TEXT NOT NULL,
+      remote TEXT NOT NULL,
+      snapshot TEXT NOT NULL,
+      backup_id TEXT NOT NULL,
+      node TEXT NOT NULL,
+      volume_sizes TEXT NOT NULL DEFAULT '{}',
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (resource, remote)
+    )`,
+    `CREATE TABLE IF NOT EXISTS backup_slots (
+      holder TEXT PRIMARY KEY,
+      node TEXT NOT NULL,
+      acquired_at BIGINT NOT NULL
+    )`,
+  ],
 };
 
 /** Applies the migrations not applied yet, in order; returns their numbers. */

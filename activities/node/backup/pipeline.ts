@@ -119,6 +119,23 @@ export interface ShipOptions {
   keepUploadOnAbort?: boolean;
   /** environment for the source and zstd (default: this process's) */
   env?: Record<string, string>;
+  /** bandwidth limit: at most this many source (uncompressed) bytes per second; default none */
+  maxSourceBytesPerSec?: number;
+}
+
+/** Passes bytes on at no more than `rate` bytes per second (backpressure reaches the producer). */
+function throttle(rate: number): Transform {
+  const started = Date.now();
+  let passed = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      passed += chunk.length;
+      const due = started + (passed / rate) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) setTimeout(() => cb(null, chunk), wait);
+      else cb(null, chunk);
+    },
+  });
 }
 
 export interface ShipResult extends UploadResult {
@@ -141,7 +158,10 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   const raw = { bytes: 0 };
   let uploaded = 0;
   let parts: readonly UploadedPart[] = [];
-  const feed = pipeline(source.proc.stdout as Readable, hashing(rawHash, raw), zstd.proc.stdin as Writable);
+  const rate = opts.maxSourceBytesPerSec;
+  const feed = rate !== undefined && rate > 0
+    ? pipeline(source.proc.stdout as Readable, throttle(rate), hashing(rawHash, raw), zstd.proc.stdin as Writable)
+    : pipeline(source.proc.stdout as Readable, hashing(rawHash, raw), zstd.proc.stdin as Writable);
   feed.catch(() => undefined);
   try {
     const result = await uploadStream({

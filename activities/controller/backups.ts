@@ -1,0 +1,277 @@
+// Controller activities of remotes and backups: the catalog side (remotes, last backup per
+// resource and remote, shipping slots per node) and the bucket's metadata side (base selection,
+// commit of the .meta, the restore chain, delete). S3 keys leave the catalog sealed; the controller
+// opens them only in memory for its own S3 calls, and hands the node activities the sealed form.
+import { ApplicationFailure } from '@temporalio/activity';
+import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
+import { baseBackupIdOf, type BackupMeta } from '../../core/backup-meta.js';
+import type { Catalog, RemoteRecord } from './catalog/index.js';
+import { createS3Client } from '../node/backup/s3.js';
+import { openSecret } from '../node/backup/secret-box.js';
+import { backupFailure } from '../node/backup/failures.js';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { s3Call } from '../node/backup/s3.js';
+import { abortUnfinishedUploads, deleteBackup, listBackups, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
+
+/** What a node needs to reach a remote: keys still sealed (the agent opens them with the master passphrase). */
+export interface RemoteAccess {
+  name: string;
+  endpoint: string;
+  bucket: string;
+  region: string;
+  usePathStyle: boolean;
+  accessKeySealed: string;
+  secretKeySealed: string;
+}
+
+export interface BackupVolumePlan {
+  vlmNr: number;
+  /** the resource's LV, e.g. db0_00000 */
+  lv: string;
+  vg: string;
+  sizeBytes: number;
+  dataKey: string;
+}
+
+export interface BackupPlan {
+  id: string;
+  node: string;
+  volumes: BackupVolumePlan[];
+  remote: RemoteAccess;
+  /** the incremental base, when the last backup to this remote can be one */
+  base: { snapshot: string; backupId: string; chain: string[] } | null;
+  /** why a full backup was chosen (when it was) */
+  fullBecause: string | null;
+  /** the snapshot of the last backup to this remote (deleted once this backup is committed) */
+  previous: { node: string; snapshot: string } | null;
+}
+
+export interface RestoreVolume {
+  vlmNr: number;
+  sizeBytes: number;
+  dataKey: string;
+  parts: { partNumber: number; size: number; sha256: string }[] | null;
+  sha256: string | null;
+  uncompressedSha256: string | null;
+}
+
+export interface RestoreChain {
+  /** backup ids, full first */
+  chain: string[];
+  /** volumes of each chain element, same order */
+  steps: { id: string; volumes: RestoreVolume[] }[];
+  remote: RemoteAccess;
+}
+
+export const DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE = 2;
+export const MAX_CONCURRENT_PROP = 'BackupShipping/MaxConcurrentBackupsPerNode';
+
+const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+export function remoteAccess(r: RemoteRecord): RemoteAccess {
+  return { name: r.name, endpoint: r.endpoint, bucket: r.bucket, region: r.region, usePathStyle: r.usePathStyle, accessKeySealed: r.accessKeySealed, secretKeySealed: r.secretKeySealed };
+}
+
+/** An S3 client for a remote, keys opened in memory only. */
+export function s3ForRemote(r: RemoteAccess) {
+  return createS3Client({ endpoint: r.endpoint, region: r.region, forcePathStyle: r.usePathStyle, accessKey: openSecret(r.accessKeySealed), secretKey: openSecret(r.secretKeySealed) });
+}
+
+export function createBackupActivities(deps: { catalog: Catalog; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+  const { catalog } = deps;
+
+  async function remote(name: string): Promise<RemoteAccess> {
+    const r = await catalog.remotes.get(name);
+    if (!r) throw fail('NotFoundError', `remote '${name}' not found`);
+    return remoteAccess(r);
+  }
+
+  async function withS3<T>(r: RemoteAccess, fn: (s3: ReturnType<typeof s3ForRemote>) => Promise<T>): Promise<T> {
+    try {
+      const s3 = s3ForRemote(r);
+      try {
+        return await fn(s3);
+      } finally {
+        s3.destroy();
+      }
+    } catch (e) {
+      throw backupFailure(e, r.name);
+    }
+  }
+
+  return {
+    /** Idempotent: the same remote again is success; another one of that name is a ConflictError. */
+    async catalogCreateRemote(input: Omit<RemoteRecord, 'type' | 'createdAt'>): Promise<void> {
+      if (await catalog.remotes.create({ ...input, createdAt: now() })) return;
+      const cur = await catalog.remotes.get(input.name);
+      if (cur && cur.endpoint === input.endpoint && cur.bucket === input.bucket && cur.accessKeySealed === input.accessKeySealed) return;
+      throw fail('ConflictError', `remote '${input.name}' already exists`);
+    },
+
+    async catalogDeleteRemote(name: string): Promise<boolean> {
+      return catalog.remotes.delete(name);
+    },
+
+    /**
+     * What to ship and how: the node (asked for, else the node of the last backup, else the first
+     * diskful one), the volumes, and the incremental base if the last backup to this remote is
+     * still in the bucket and its volume sizes did not change (the workflow then checks that the
+     * base snapshot is still on the node).
+     */
+    async backupPlan(input: { resource: string; remote: string; node?: string; full: boolean; snapshot: string; startTimestamp: number }): Promise<BackupPlan> {
+      const r = await remote(input.remote);
+      const rd = await catalog.resources.getDefinition(input.resource);
+      if (!rd) throw fail('NotFoundError', `resource definition '${input.resource}' not found`);
+      const vds = await catalog.resources.listVolumeDefinitions(input.resource);
+      const diskful = (await catalog.resources.list({ resource: input.resource })).filter((x) => !x.flags.includes('DISKLESS'));
+      if (diskful.length === 0) throw fail('NotFoundError', `resource '${input.resource}' has no diskful replica to back up`);
+      const last = await catalog.remotes.lastBackup(input.resource, input.remote);
+      let chosen = input.node !== undefined ? diskful.find((x) => x.node === input.node) : (last && diskful.find((x) => x.node === last.node)) ?? diskful[0];
+      if (!chosen) throw fail('NotFoundError', `resource '${input.resource}' has no diskful replica on node '${input.node}'`);
+      const sp = await catalog.storagePools.get(chosen.node, chosen.storagePool);
+      const vg = sp?.props['StorDriver/LvmVg'];
+      if (!vg) throw fail('NotFoundError', `storage pool '${chosen.storagePool}' of '${input.resource}' on '${chosen.node}' has no volume group`);
+      const names = { rsc: input.resource, startTimestamp: input.startTimestamp, snapName: input.snapshot };
+      const id = backupId(names);
+      const volumes = vds.map((v) => ({ vlmNr: v.volumeNumber, lv: `${input.resource}_${String(v.volumeNumber).padStart(5, '0')}`, vg, sizeBytes: v.sizeBytes, dataKey: dataKey({ ...names, vlmNr: v.volumeNumber }) }));
+      let base: BackupPlan['base'] = null;
+      let fullBecause: string | null = null;
+      if (input.full) fullBecause = '--full was given';
+      else if (!last) fullBecause = `no earlier backup of '${input.resource}' to remote '${input.remote}'`;
+      else if (last.node !== chosen.node) fullBecause = `the last backup's snapshot ${last.snapshot} is on ${last.node}, not ${chosen.node}`;
+      else if (volumes.some((v) => last.volumeSizes[String(v.vlmNr)] !== v.sizeBytes)) fullBecause = 'volume sizes changed since the last backup';
+      else {
+        const meta = await withS3(r, async (s3) => readBackupMeta(s3, r.bucket, last.backupId).catch((e: unknown) => {
+          if (e instanceof Error && e.name === 'BackupNotFoundError') return null;
+          throw e;
+        }));
+        if (!meta) fullBecause = `the last backup ${last.backupId} is no longer in bucket '${r.bucket}'`;
+        else base = { snapshot: last.snapshot, backupId: last.backupId, chain: meta.meta.ferry?.chain ?? [last.backupId] };
+      }
+      if (base === null && fullBecause === null) fullBecause = 'no base';
+      return { id, node: chosen.node, volumes, remote: r, base, fullBecause, previous: last ? { node: last.node, snapshot: last.snapshot } : null };
+    },
+
+    /**
+     * One of the node's MaxConcurrentBackupsPerNode shipping slots (node property, else controller
+     * property, else 2; negative = unlimited). Not acquired: the holders, for "queued behind ...".
+     */
+    async backupAcquireSlot(input: { node: string; holder: string }): Promise<{ acquired: boolean; holders: string[]; limit: number }> {
+      const n = await catalog.nodes.get(input.node);
+      const raw = n?.props[MAX_CONCURRENT_PROP] ?? (await catalog.remotes.controllerProp(MAX_CONCURRENT_PROP));
+      const parsed = raw === undefined ? NaN : Number(raw);
+      const limit = Number.isInteger(parsed) ? parsed : DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE;
+      const r = await catalog.remotes.acquireSlot(input.node, input.holder, limit, now());
+      return { ...r, limit };
+    },
+
+    async backupReleaseSlot(holder: string): Promise<void> {
+      await catalog.remotes.releaseSlot(holder);
+    },
+
+    /** Writes the .meta: the commit marker, after every data object is in the bucket. */
+    async backupCommit(input: { remote: string; id: string; meta: BackupMeta }): Promise<{ key: string }> {
+      const r = await remote(input.remote);
+      return withS3(r, async (s3) => {
+        try {
+          return await writeBackupMeta({ s3, bucket: r.bucket, id: input.id, meta: input.meta });
+        } catch (e) {
+          if (e instanceof Error && e.name === 'BackupCommitError') throw fail('ConflictError', e.message);
+          throw e;
+        }
+      });
+    },
+
+    async backupRecordLast(input: { resource: string; remote: string; snapshot: string; backupId: string; node: string; volumeSizes: Record<string, number> }): Promise<void> {
+      await catalog.remotes.recordLastBackup({ ...input, updatedAt: now() });
+    },
+
+    /**
+     * The chain to restore, full first: from `id`, or the newest committed backup of `resource`;
+     * every .meta read, every data object checked to exist with its recorded size.
+     */
+    async backupRestoreChain(input: { remote: string; id?: string; resource?: string }): Promise<RestoreChain> {
+      const r = await remote(input.remote);
+      return withS3(r, async (s3) => {
+        let target = input.id !== undefined ? backupIdOf(input.id) : undefined;
+        if (target === undefined) {
+          const { backups } = await listBackups({ s3, bucket: r.bucket, rsc: input.resource! });
+          const newest = backups.filter((b) => b.committed).at(-1);
+          if (!newest) throw fail('NotFoundError', `no backup of resource '${input.resource}' in remote '${r.name}'`);
+          target = newest.id;
+        }
+        const steps: RestoreChain['steps'] = [];
+        const seen = new Set<string>();
+        for (let id: string | undefined = target; id !== undefined;) {
+          if (seen.has(id)) throw fail('ConflictError', `backup chain of ${target} loops at ${id}`);
+          seen.add(id);
+          const { meta } = await readBackupMeta(s3, r.bucket, id).catch((e: unknown) => {
+            if (e instanceof Error && e.name === 'BackupNotFoundError') throw fail('NotFoundError', `${e.message}${id === target ? '' : ` (needed by ${target})`}`);
+            throw e;
+          });
+          const volumes: RestoreVolume[] = [];
+          for (const [vlm, shipments] of Object.entries(meta.backups)) {
+            const key = shipments[0]?.name;
+            if (!key) continue;
+            const fv = meta.ferry?.volumes[vlm];
+            const size = await objectSize(s3, r.bucket, key);
+            if (size === undefined) throw fail('NotFoundError', `data object ${key} of backup ${id} is missing from bucket '${r.bucket}'`);
+            if (fv && size !== fv.compressedBytes) throw fail('ConflictError', `backup data is damaged: ${key} has ${size} bytes, the metadata says ${fv.compressedBytes}`);
+            const kib = meta.rscDfn?.vlmDfns?.[vlm]?.size ?? 0;
+            volumes.push({
+              vlmNr: Number(vlm), sizeBytes: kib * 1024, dataKey: key,
+              parts: fv ? fv.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })) : null,
+              sha256: fv?.sha256 ?? null, uncompressedSha256: fv?.uncompressedSha256 ?? null,
+            });
+          }
+          volumes.sort((a, b) => a.vlmNr - b.vlmNr);
+          steps.unshift({ id, volumes });
+          id = baseBackupIdOf(meta);
+        }
+        return { chain: steps.map((s) => s.id), steps, remote: r };
+      });
+    },
+
+    /**
+     * Removes what an unfinished backup left in the bucket (a failed or cancelled shipment): its
+     * .meta if any, its data objects and their unfinished multipart uploads. Idempotent.
+     */
+    async backupDiscard(input: { remote: string; id: string; dataKeys: string[] }): Promise<{ removed: string[] }> {
+      const r = await remote(input.remote);
+      return withS3(r, async (s3) => {
+        const removed: string[] = [];
+        for (const key of [metaKeyOf(input.id), ...input.dataKeys]) {
+          if ((await objectSize(s3, r.bucket, key)) === undefined) continue;
+          await s3Call({ s3, operation: 'DeleteObject', bucket: r.bucket, key }, () => s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: key })));
+          removed.push(key);
+        }
+        for (const key of input.dataKeys) {
+          const { aborted } = await abortUnfinishedUploads({ s3, bucket: r.bucket, prefix: key });
+          for (const u of aborted) if (u.key === key) removed.push(`${key} (upload ${u.uploadId})`);
+        }
+        return { removed };
+      });
+    },
+
+    /** Deletes a backup (with cascade its descendants); forgets it as the base of the next incremental. */
+    async backupDelete(input: { remote: string; id: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
+      const r = await remote(input.remote);
+      const plan = await withS3(r, async (s3) => {
+        try {
+          return await deleteBackup({ s3, bucket: r.bucket, id: input.id, cascade: input.cascade });
+        } catch (e) {
+          if (e instanceof Error && e.name === 'BackupHasDependentsError') throw fail('ConflictError', e.message);
+          if (e instanceof Error && e.name === 'BackupNotFoundError') throw fail('NotFoundError', e.message);
+          throw e;
+        }
+      });
+      const rsc = parseBackupId(plan.id).rsc;
+      const last = await catalog.remotes.lastBackup(rsc, r.name);
+      if (last && plan.backups.includes(last.backupId)) await catalog.remotes.forgetLastBackup(rsc, r.name);
+      return { backups: plan.backups, keys: plan.keys };
+    },
+  };
+}
+
+export type BackupControllerActivities = ReturnType<typeof createBackupActivities>;

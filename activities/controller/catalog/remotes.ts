@@ -1,0 +1,134 @@
+// Remotes (S3 targets of backups), the last backup of each resource to each remote (the base of
+// the next incremental one), and backup shipping slots per node (MaxConcurrentBackupsPerNode).
+// A remote's access key and secret key are stored sealed (AES-256-GCM, key from the master
+// passphrase; see activities/node/backup/secret-box.ts): this store never sees them in clear.
+import type { Db, Row } from './db.js';
+
+export interface RemoteRecord {
+  name: string;
+  type: 'S3';
+  endpoint: string;
+  bucket: string;
+  region: string;
+  usePathStyle: boolean;
+  /** sealed access key */
+  accessKeySealed: string;
+  /** sealed secret key */
+  secretKeySealed: string;
+  createdAt: number;
+}
+
+export interface LastBackupRecord {
+  resource: string;
+  remote: string;
+  /** the snapshot the last committed backup was made from (kept on `node` as the next base) */
+  snapshot: string;
+  backupId: string;
+  node: string;
+  /** volume sizes (bytes) by volume number, when it was taken */
+  volumeSizes: Record<string, number>;
+  updatedAt: number;
+}
+
+export interface BackupSlot {
+  node: string;
+  holder: string;
+  acquiredAt: number;
+}
+
+function toRemote(r: Row): RemoteRecord {
+  return {
+    name: String(r.name),
+    type: 'S3',
+    endpoint: String(r.endpoint),
+    bucket: String(r.bucket),
+    region: String(r.region),
+    usePathStyle: Number(r.use_path_style) === 1,
+    accessKeySealed: String(r.access_key_sealed),
+    secretKeySealed: String(r.secret_key_sealed),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export class RemoteStore {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<RemoteRecord[]> {
+    return (await this.db.all(`SELECT * FROM remotes ORDER BY name`)).map(toRemote);
+  }
+
+  async get(name: string): Promise<RemoteRecord | undefined> {
+    const r = await this.db.get(`SELECT * FROM remotes WHERE name = ?`, [name]);
+    return r ? toRemote(r) : undefined;
+  }
+
+  /** false when a remote of that name exists already. */
+  async create(r: Omit<RemoteRecord, 'type'>): Promise<boolean> {
+    return this.db.tx(async (tx) => {
+      if (await tx.get(`SELECT name FROM remotes WHERE name = ?`, [r.name])) return false;
+      await tx.run(
+        `INSERT INTO remotes (name, type, endpoint, bucket, region, use_path_style, access_key_sealed, secret_key_sealed, created_at) VALUES (?, 'S3', ?, ?, ?, ?, ?, ?, ?)`,
+        [r.name, r.endpoint, r.bucket, r.region, r.usePathStyle ? 1 : 0, r.accessKeySealed, r.secretKeySealed, r.createdAt],
+      );
+      return true;
+    });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.db.tx(async (tx) => {
+      await tx.run(`DELETE FROM backup_last WHERE remote = ?`, [name]);
+      return (await tx.run(`DELETE FROM remotes WHERE name = ?`, [name])) > 0;
+    });
+  }
+
+  async lastBackup(resource: string, remote: string): Promise<LastBackupRecord | undefined> {
+    const r = await this.db.get(`SELECT * FROM backup_last WHERE resource = ? AND remote = ?`, [resource, remote]);
+    if (!r) return undefined;
+    return {
+      resource: String(r.resource), remote: String(r.remote), snapshot: String(r.snapshot), backupId: String(r.backup_id),
+      node: String(r.node), volumeSizes: JSON.parse(String(r.volume_sizes)) as Record<string, number>, updatedAt: Number(r.updated_at),
+    };
+  }
+
+  async recordLastBackup(b: LastBackupRecord): Promise<void> {
+    await this.db.tx(async (tx) => {
+      await tx.run(`DELETE FROM backup_last WHERE resource = ? AND remote = ?`, [b.resource, b.remote]);
+      await tx.run(`INSERT INTO backup_last (resource, remote, snapshot, backup_id, node, volume_sizes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [b.resource, b.remote, b.snapshot, b.backupId, b.node, JSON.stringify(b.volumeSizes), b.updatedAt]);
+    });
+  }
+
+  async forgetLastBackup(resource: string, remote?: string): Promise<void> {
+    if (remote === undefined) await this.db.run(`DELETE FROM backup_last WHERE resource = ?`, [resource]);
+    else await this.db.run(`DELETE FROM backup_last WHERE resource = ? AND remote = ?`, [resource, remote]);
+  }
+
+  /**
+   * Takes one of `limit` shipping slots of a node for `holder` (idempotent for the same holder).
+   * Returns the holders of the node's slots when all are taken. limit < 0: unlimited.
+   */
+  async acquireSlot(node: string, holder: string, limit: number, now: number): Promise<{ acquired: boolean; holders: string[] }> {
+    return this.db.tx(async (tx) => {
+      const rows = await tx.all<{ holder: string }>(`SELECT holder FROM backup_slots WHERE node = ? ORDER BY acquired_at, holder`, [node]);
+      const holders = rows.map((r) => String(r.holder));
+      if (holders.includes(holder)) return { acquired: true, holders };
+      if (limit >= 0 && holders.length >= limit) return { acquired: false, holders };
+      await tx.run(`INSERT INTO backup_slots (node, holder, acquired_at) VALUES (?, ?, ?)`, [node, holder, now]);
+      return { acquired: true, holders: [...holders, holder] };
+    });
+  }
+
+  async releaseSlot(holder: string): Promise<void> {
+    await this.db.run(`DELETE FROM backup_slots WHERE holder = ?`, [holder]);
+  }
+
+  async slots(node?: string): Promise<BackupSlot[]> {
+    const rows = node === undefined ? await this.db.all(`SELECT * FROM backup_slots ORDER BY acquired_at`) : await this.db.all(`SELECT * FROM backup_slots WHERE node = ? ORDER BY acquired_at`, [node]);
+    return rows.map((r) => ({ node: String(r.node), holder: String(r.holder), acquiredAt: Number(r.acquired_at) }));
+  }
+
+  async controllerProp(key: string): Promise<string | undefined> {
+    const r = await this.db.get<{ value: string }>(`SELECT value FROM controller_props WHERE key = ?`, [key]);
+    return r ? String(r.value) : undefined;
+  }
+}

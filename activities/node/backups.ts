@@ -1,0 +1,149 @@
+// Node activities of backups: ship one volume's snapshot to S3 (`thin_send [base] snap | zstd |
+// multipart upload`) and receive one backup object into an LV (`S3 | zstd -d | thin_recv`).
+// The remote's keys arrive sealed and are opened here, in memory, with the master passphrase.
+//
+// Shipping heartbeats {uploadId, partSize, parts} after every part; a retry (the agent died, the
+// activity timed out) resumes that multipart upload: parts the server still has with the same
+// size and SHA-256 are not sent again (reusedParts in the result). Cancellation (backup abort)
+// aborts the multipart upload, so nothing is left in the bucket.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RemoteAccess } from '../controller/backups.js';
+import { createS3Client } from './backup/s3.js';
+import { openSecret } from './backup/secret-box.js';
+import { restoreFromS3, shipToS3 } from './backup/pipeline.js';
+import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './backup/upload.js';
+import { backupFailure } from './backup/failures.js';
+import { getLogicalVolume } from './host/lvm.js';
+import { thinRecvArgs, thinSendArgs } from './host/thin.js';
+
+export interface ShipVolumeInput {
+  remote: RemoteAccess;
+  key: string;
+  vg: string;
+  snapshotLv: string;
+  /** the base snapshot LV for an incremental stream */
+  baseLv?: string;
+}
+
+export interface ShipVolumeResult {
+  key: string;
+  partSize: number;
+  parts: { partNumber: number; size: number; sha256: string }[];
+  sha256: string;
+  compressedBytes: number;
+  uncompressedBytes: number;
+  uncompressedSha256: string;
+  reusedParts: number[];
+  resumed: boolean;
+}
+
+export interface ShipHeartbeat {
+  key: string;
+  uploadId?: string;
+  partSize: number;
+  parts: UploadedPart[];
+  sourceBytes: number;
+  uploadedBytes: number;
+}
+
+export interface RestoreVolumeInput {
+  remote: RemoteAccess;
+  key: string;
+  parts: { partNumber: number; size: number; sha256: string }[] | null;
+  sha256: string | null;
+  uncompressedSha256: string | null;
+  vg: string;
+  lv: string;
+}
+
+function s3Of(r: RemoteAccess) {
+  return createS3Client({ endpoint: r.endpoint, region: r.region, forcePathStyle: r.usePathStyle, accessKey: openSecret(r.accessKeySealed), secretKey: openSecret(r.secretKeySealed) });
+}
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+export function createBackupNodeActivities(deps: { node: string }) {
+  return {
+    /** True when every LV exists on this host (the base snapshot of an incremental backup). */
+    async backupLvsPresent(input: { vg: string; lvs: string[] }): Promise<boolean> {
+      for (const lv of input.lvs) if (!(await getLogicalVolume(input.vg, lv))) return false;
+      return true;
+    },
+
+    async backupShipVolume(input: ShipVolumeInput): Promise<ShipVolumeResult> {
+      const ctx = Context.current();
+      const prev = ctx.info.heartbeatDetails as ShipHeartbeat | undefined;
+      const resume = prev && prev.key === input.key && prev.uploadId ? { uploadId: prev.uploadId, completedParts: prev.parts } : undefined;
+      const partSize = prev?.partSize ?? Math.max(MIN_PART_SIZE, envNumber('FERRY_BACKUP_PART_SIZE') ?? DEFAULT_PART_SIZE);
+      let hb: ShipHeartbeat = { key: input.key, uploadId: resume?.uploadId, partSize, parts: [...(resume?.completedParts ?? [])], sourceBytes: 0, uploadedBytes: 0 };
+      ctx.heartbeat(hb);
+      // heartbeats also while nothing finishes (a slow source): cancellation arrives with them
+      const timer = setInterval(() => ctx.heartbeat(hb), 1000);
+      const s3 = (() => {
+        try {
+          return s3Of(input.remote);
+        } catch (e) {
+          clearInterval(timer);
+          throw backupFailure(e, input.remote.name);
+        }
+      })();
+      try {
+        const r = await shipToS3({
+          source: ['thin_send', ...thinSendArgs({ vg: input.vg, snapshot: input.snapshotLv, ...(input.baseLv ? { base: input.baseLv } : {}) })],
+          s3, bucket: input.remote.bucket, key: input.key, partSize,
+          concurrency: envNumber('FERRY_BACKUP_UPLOAD_CONCURRENCY') ?? 4,
+          maxSourceBytesPerSec: envNumber('FERRY_BACKUP_MAX_BYTES_PER_SEC'),
+          resume, signal: ctx.cancellationSignal,
+          onUploadId: (uploadId) => { hb = { ...hb, uploadId }; ctx.heartbeat(hb); },
+          onProgress: (p) => { hb = { ...hb, parts: [...p.parts], sourceBytes: p.sourceBytes, uploadedBytes: p.uploadedBytes }; ctx.heartbeat(hb); },
+        });
+        return {
+          key: input.key, partSize,
+          parts: r.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })),
+          sha256: r.sha256, compressedBytes: r.bytes, uncompressedBytes: r.uncompressedBytes, uncompressedSha256: r.uncompressedSha256,
+          reusedParts: r.reusedParts, resumed: r.resumed,
+        };
+      } catch (e) {
+        if (e instanceof UploadAbortedError) {
+          throw ApplicationFailure.create({ type: 'BackupAborted', nonRetryable: true, message: `shipping ${input.key} from ${deps.node} cancelled: ${e.message}` });
+        }
+        throw backupFailure(e, input.remote.name);
+      } finally {
+        clearInterval(timer);
+        s3.destroy();
+      }
+    },
+
+    /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256. */
+    async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number; uncompressedBytes: number }> {
+      const ctx = Context.current();
+      const timer = setInterval(() => ctx.heartbeat({ key: input.key }), 1000);
+      let s3: ReturnType<typeof s3Of> | undefined;
+      try {
+        s3 = s3Of(input.remote);
+        const r = await restoreFromS3({
+          s3, bucket: input.remote.bucket, key: input.key, sink: ['thin_recv', ...thinRecvArgs({ vg: input.vg, lv: input.lv })],
+          ...(input.parts ? { parts: input.parts } : {}),
+          ...(input.sha256 ? { expectedSha256: input.sha256 } : {}),
+          ...(input.uncompressedSha256 ? { expectedUncompressedSha256: input.uncompressedSha256 } : {}),
+          signal: ctx.cancellationSignal,
+          onProgress: (d, o) => ctx.heartbeat({ key: input.key, downloadedBytes: d, writtenBytes: o }),
+        });
+        return { bytes: r.bytes, uncompressedBytes: r.uncompressedBytes };
+      } catch (e) {
+        throw backupFailure(e, input.remote.name);
+      } finally {
+        clearInterval(timer);
+        s3?.destroy();
+      }
+    },
+  };
+}
+
+export type BackupNodeActivities = ReturnType<typeof createBackupNodeActivities>;

@@ -1,0 +1,254 @@
+// REST routes of remotes and backups, on LINSTOR's paths: /v1/remotes, /v1/remotes/{remote}/backups
+// (list, create, delete, restore), plus ferry's info, verify and abort. A remote's keys are sealed
+// with the master passphrase here, before anything else sees them: the catalog, workflow inputs
+// and logs only ever hold the sealed form, and no answer contains them.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { FerryConfig } from '../core/config.js';
+import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
+import { backupIdOf, defaultSnapshotName, parseBackupId } from '../core/backup-names.js';
+import { baseBackupIdOf } from '../core/backup-meta.js';
+import { backupWorkflowIds } from '../core/backup-operations.js';
+import { backupCreateSchema, backupRestoreSchema, parseInput, remoteNameSchema, s3RemoteCreateSchema } from '../core/validation.js';
+import type { Catalog, RemoteRecord } from '../activities/controller/catalog/index.js';
+import { remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
+import { listBackups, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
+import { MasterPassphraseMissingError, sealSecret } from '../activities/node/backup/secret-box.js';
+import { S3OperationError } from '../activities/node/backup/s3.js';
+import { apiError } from './linstor-shapes.js';
+import type { Mutate } from './resource-routes.js';
+
+interface Ctx {
+  cfg: FerryConfig;
+  catalog: Catalog;
+  client: Client;
+  now: () => number;
+  mutate: Mutate;
+}
+
+type Wait = { Querystring: { wait?: string } };
+
+export function remoteJson(r: RemoteRecord) {
+  // never the keys, not even sealed
+  return { remote_name: r.name, endpoint: r.endpoint, bucket: r.bucket, region: r.region, use_path_style: r.usePathStyle, type: r.type };
+}
+
+function refuse(reply: FastifyReply, e: unknown) {
+  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
+  if (e instanceof MasterPassphraseMissingError) return reply.code(409).send(apiError(e.message));
+  if (e instanceof S3OperationError) {
+    const status = e.kind === 'access-denied' ? 403 : e.kind === 'no-such-bucket' || e.kind === 'no-such-key' ? 404 : 502;
+    return reply.code(status).send(apiError(e.message));
+  }
+  if (e instanceof Error && e.name === 'BackupNotFoundError') return reply.code(404).send(apiError(e.message));
+  if (e instanceof Error && e.name === 'BackupHasDependentsError') return reply.code(409).send(apiError(e.message, { correction: 'use --cascade to delete the dependent backups too' }));
+  if (e instanceof Error && e.name === 'BackupNameError') return reply.code(400).send(apiError(e.message));
+  throw e;
+}
+
+const bool = (v: unknown) => v === true || v === 'true' || v === '1';
+
+export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
+  const { catalog, client, mutate } = ctx;
+
+  async function requireRemote(name: string): Promise<RemoteRecord> {
+    const r = await catalog.remotes.get(parseInput(remoteNameSchema, name, 'remote'));
+    if (!r) throw new NotFoundError('remote', name);
+    return r;
+  }
+
+  async function withS3<T>(r: RemoteRecord, fn: (s3: ReturnType<typeof s3ForRemote>) => Promise<T>): Promise<T> {
+    const s3 = s3ForRemote(remoteAccess(r));
+    try {
+      return await fn(s3);
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  // ---- remotes ----------------------------------------------------------------------------------
+
+  app.get('/v1/remotes', async () => ({
+    s3_remotes: (await catalog.remotes.list()).map(remoteJson),
+    linstor_remotes: [],
+    ebs_remotes: [],
+  }));
+
+  app.post<Wait>('/v1/remotes/s3', async (req, reply) => {
+    try {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const r = parseInput(s3RemoteCreateSchema, {
+        name: b.remote_name, endpoint: b.endpoint, bucket: b.bucket, region: b.region ?? undefined,
+        accessKey: b.access_key, secretKey: b.secret_key, usePathStyle: b.use_path_style === undefined ? undefined : bool(b.use_path_style),
+      });
+      if (await catalog.remotes.get(r.name)) throw new ConflictError('remote', r.name, 'exists');
+      const endpoint = /^https?:\/\//.test(r.endpoint) ? r.endpoint : `https://${r.endpoint}`;
+      const sealed = { accessKeySealed: sealSecret(r.accessKey), secretKeySealed: sealSecret(r.secretKey) };
+      return await mutate(reply, req.query.wait === 'true', 'createRemote', backupWorkflowIds.createRemote(r.name),
+        [{ name: r.name, endpoint, bucket: r.bucket, region: r.region, usePathStyle: r.usePathStyle, ...sealed }],
+        `Remote '${r.name}' created.`, { Remote: r.name });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  const deleteRemote = async (name: string, wait: boolean, reply: FastifyReply) => {
+    try {
+      const r = await requireRemote(name);
+      return await mutate(reply, wait, 'deleteRemote', backupWorkflowIds.deleteRemote(r.name), [{ name: r.name }], `Remote '${r.name}' deleted.`, { Remote: r.name });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  };
+  app.delete<{ Querystring: { remote_name?: string; wait?: string } }>('/v1/remotes', async (req, reply) => deleteRemote(req.query.remote_name ?? '', req.query.wait === 'true', reply));
+  app.delete<{ Params: { remote: string } } & Wait>('/v1/remotes/:remote', async (req, reply) => deleteRemote(req.params.remote, req.query.wait === 'true', reply));
+
+  // ---- backups ----------------------------------------------------------------------------------
+
+  /** LINSTOR's backup list entries (`linstor`), plus ferry's fields; `other` keys. */
+  app.get<{ Params: { remote: string }; Querystring: { rsc_name?: string; snap_name?: string } }>('/v1/remotes/:remote/backups', async (req, reply) => {
+    try {
+      const r = await requireRemote(req.params.remote);
+      const rsc = req.query.rsc_name;
+      return await withS3(r, async (s3) => {
+        const listing = await listBackups({ s3, bucket: r.bucket, ...(rsc ? { rsc } : {}) });
+        const linstor = [];
+        for (const b of listing.backups) {
+          if (!b.committed) continue; // an unfinished shipment is not a backup
+          if (req.query.snap_name && b.snapName !== req.query.snap_name) continue;
+          const meta = (await readBackupMeta(s3, r.bucket, b.id).catch(() => null))?.meta;
+          const based = meta ? baseBackupIdOf(meta) : undefined;
+          linstor.push({
+            id: b.id,
+            start_time: new Date(b.timestampMs).toISOString(),
+            start_timestamp: meta?.startTimestamp ?? b.timestampMs,
+            finished_time: meta?.finishTimestamp ? new Date(meta.finishTimestamp).toISOString() : undefined,
+            finished_timestamp: meta?.finishTimestamp,
+            origin_rsc: b.rsc,
+            origin_snap: b.snapName,
+            origin_node: meta?.nodeName,
+            success: true,
+            shipping: false,
+            restorable: b.dataObjects.length > 0,
+            based_on_id: based,
+            vlms: b.dataObjects.map((d) => ({ vlm_nr: d.vlmNr, s3: { key: d.key }, size: d.size })),
+            // ferry
+            size: b.size,
+            uncompressed_size: meta?.ferry ? Object.values(meta.ferry.volumes).reduce((a, v) => a + v.uncompressedBytes, 0) : undefined,
+            chain: meta?.ferry?.chain,
+          });
+        }
+        return { linstor, other: { files: listing.other.map((o) => o.key) } };
+      });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  app.post<{ Params: { remote: string } } & Wait>('/v1/remotes/:remote/backups', async (req, reply) => {
+    try {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const startTimestamp = ctx.now();
+      const input = parseInput(backupCreateSchema, {
+        remote: req.params.remote, resource: b.rsc_name, snapshot: b.snap_name ?? undefined, node: b.node_name ?? undefined,
+        full: b.incremental === false || bool(b.full),
+      });
+      await requireRemote(input.remote);
+      const rd = await catalog.resources.getDefinition(input.resource);
+      if (!rd) throw new NotFoundError('resource definition', input.resource);
+      const diskful = (await catalog.resources.list({ resource: input.resource })).filter((x) => !x.flags.includes('DISKLESS'));
+      if (diskful.length === 0) throw new NotFoundError('resource', input.resource, `resource '${input.resource}' has no diskful replica to back up`);
+      if (input.node && !diskful.some((x) => x.node === input.node)) throw new NotFoundError('resource', input.resource, `resource '${input.resource}' has no diskful replica on node '${input.node}'`);
+      const snapshot = input.snapshot ?? defaultSnapshotName(startTimestamp);
+      return await mutate(reply, req.query.wait === 'true', 'backupCreate', backupWorkflowIds.createBackup(input.resource, snapshot),
+        [{ resource: input.resource, remote: input.remote, snapshot, startTimestamp, full: input.full, ...(input.node ? { node: input.node } : {}) }],
+        `Backup of '${input.resource}' to remote '${input.remote}' (snapshot ${snapshot}) done.`, { RscDfn: input.resource, Remote: input.remote, Snapshot: snapshot });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  app.post<{ Params: { remote: string } } & Wait>('/v1/remotes/:remote/backups/restore', async (req, reply) => {
+    try {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const input = parseInput(backupRestoreSchema, {
+        remote: req.params.remote, targetNode: b.node_name, targetResource: b.target_rsc_name,
+        resource: b.src_rsc_name ?? undefined, backupId: b.last_backup ?? undefined, storagePool: b.stor_pool_name ?? undefined,
+      });
+      if ((input.resource === undefined) === (input.backupId === undefined)) throw new ValidationError('src_rsc_name', 'give either the source resource (--resource) or a backup id (--id), not both or neither');
+      if (input.backupId !== undefined) parseBackupId(input.backupId);
+      await requireRemote(input.remote);
+      const node = await catalog.nodes.get(input.targetNode);
+      if (!node) throw new NotFoundError('node', input.targetNode);
+      if (await catalog.resources.getDefinition(input.targetResource)) throw new ConflictError('resource definition', input.targetResource, 'exists', `resource definition '${input.targetResource}' already exists; restore into a new name`);
+      const pools = (await catalog.storagePools.list(input.targetNode)).filter((p) => p.provider === 'LVM_THIN');
+      const pool = input.storagePool ?? pools[0]?.name;
+      if (!pool || !pools.some((p) => p.name === pool)) throw new NotFoundError('storage pool', pool ?? '', `no LVM_THIN storage pool ${pool ? `'${pool}' ` : ''}on node '${input.targetNode}'`);
+      return await mutate(reply, req.query.wait === 'true', 'backupRestore', backupWorkflowIds.restoreBackup(input.targetResource),
+        [{ remote: input.remote, targetNode: input.targetNode, targetResource: input.targetResource, storagePool: pool,
+          ...(input.backupId !== undefined ? { id: backupIdOf(input.backupId) } : {}), ...(input.resource !== undefined ? { resource: input.resource } : {}) }],
+        `Resource '${input.targetResource}' restored on '${input.targetNode}'.`, { RscDfn: input.targetResource, Node: input.targetNode, Remote: input.remote });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  /** LINSTOR: DELETE ...?id=ID&cascading=true&dryrun=true */
+  app.delete<{ Params: { remote: string }; Querystring: { id?: string; cascading?: string; dryrun?: string; wait?: string } }>('/v1/remotes/:remote/backups', async (req, reply) => {
+    try {
+      const r = await requireRemote(req.params.remote);
+      const id = backupIdOf(z.string().min(1, 'id: give the backup id').parse(req.query.id ?? ''));
+      parseBackupId(id);
+      const cascade = bool(req.query.cascading);
+      const plan = await withS3(r, (s3) => planBackupDelete({ s3, bucket: r.bucket, id, cascade }));
+      if (bool(req.query.dryrun)) return { dry_run: true, backups: plan.backups, keys: plan.keys };
+      return await mutate(reply, req.query.wait === 'true', 'backupDelete', backupWorkflowIds.deleteBackup(r.name, id), [{ remote: r.name, id, cascade }],
+        `Backup ${id} deleted${plan.backups.length > 1 ? ` with ${plan.backups.length - 1} dependent backup(s)` : ''}.`, { Remote: r.name, Backup: id });
+    } catch (e) {
+      if (e instanceof z.ZodError) return reply.code(400).send(apiError(e.issues.map((i) => i.message).join('; ')));
+      return refuse(reply, e);
+    }
+  });
+
+  /** ferry: one backup's metadata and chain. */
+  app.get<{ Params: { remote: string; id: string } }>('/v1/remotes/:remote/backups/:id', async (req, reply) => {
+    try {
+      const r = await requireRemote(req.params.remote);
+      const id = backupIdOf(req.params.id);
+      parseBackupId(id);
+      return await withS3(r, async (s3) => {
+        const { meta } = await readBackupMeta(s3, r.bucket, id);
+        return { id, meta };
+      });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  /** ferry: reads every object of a backup and its chain and checks the checksums. */
+  app.post<{ Params: { remote: string; id: string } }>('/v1/remotes/:remote/backups/:id/verify', async (req, reply) => {
+    try {
+      const r = await requireRemote(req.params.remote);
+      const id = backupIdOf(req.params.id);
+      parseBackupId(id);
+      return await withS3(r, (s3) => verifyBackup({ s3, bucket: r.bucket, id }));
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  /** ferry: cancels the running backup of a resource (`backup abort RSC`); the workflow cleans up. */
+  app.post<{ Params: { rsc: string } }>('/v1/resource-definitions/:rsc/backups/abort', async (req, reply) => {
+    try {
+      const rsc = req.params.rsc;
+      const ids: string[] = [];
+      for await (const wf of client.workflow.list({ query: `FerryResource = "${rsc.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
+      if (ids.length === 0) throw new NotFoundError('backup', rsc, `no backup of resource '${rsc}' is running`);
+      for (const id of ids) await client.workflow.getHandle(id).cancel();
+      return [{ ret_code: 0, message: `Backup(s) of '${rsc}' aborted: ${ids.join(', ')}`, obj_refs: { RscDfn: rsc }, workflow_id: ids[0] }];
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+}

@@ -1,0 +1,113 @@
+// `ferry remote ...` and `ferry backup ...`: LINSTOR's verbs and columns for S3 remotes and backups.
+// Input is checked with core/validation's schemas before any request.
+import type { Command } from 'commander';
+import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapshotNameSchema, storagePoolNameSchema, s3RemoteCreateSchema, formatSize } from '../../core/validation.js';
+import { renderTable } from './table.js';
+import { UsageErrorLike, type CliKit } from './resources.js';
+
+export function registerBackupCommands(program: Command, kit: CliKit): void {
+  const { clientFrom, print, check } = kit;
+
+  // ---- remote -----------------------------------------------------------------------------------
+  const remote = program.command('remote').description('backup targets (S3)');
+  remote.command('create').alias('c').description('create a remote: s3 NAME ENDPOINT BUCKET REGION ACCESS_KEY SECRET_KEY')
+    .argument('<type>', 's3').argument('<name>').argument('<endpoint>').argument('<bucket>').argument('<region>').argument('<access-key>').argument('<secret-key>')
+    .option('--use-path-style', 'path-style addressing (http://host/bucket/key)')
+    .action(async (type: string, name: string, endpoint: string, bucket: string, region: string, accessKey: string, secretKey: string, o: { usePathStyle?: boolean }, cmd: Command) => {
+      if (type.toLowerCase() !== 's3') throw new UsageErrorLike(`remote type '${type}' is not supported; allowed: s3`);
+      const r = check(s3RemoteCreateSchema, { name, endpoint, bucket, region, accessKey, secretKey, usePathStyle: Boolean(o.usePathStyle) });
+      const { client, json } = clientFrom(cmd);
+      const op = await client.remotes.createS3(r);
+      await op.result();
+      print(json, { remote: r.name, workflow_id: op.workflowId }, () => `SUCCESS: Remote '${r.name}' created (operation ${op.workflowId}).`);
+    });
+  remote.command('list').alias('l').description('list remotes (never their keys)').action(async (_o, cmd: Command) => {
+    const { client, json } = clientFrom(cmd);
+    const { s3_remotes } = await client.remotes.list();
+    print(json, s3_remotes, () => renderTable(['Name', 'Type', 'Info'], s3_remotes.map((r) => [r.remote_name, 'S3', `${r.endpoint} ${r.bucket} ${r.region}${r.use_path_style ? ' (path style)' : ''}`])));
+  });
+  remote.command('delete').alias('d').description('delete a remote (its backups stay in the bucket)').argument('<name>')
+    .action(async (name: string, _o, cmd: Command) => {
+      const n = check(remoteNameSchema, name);
+      const { client, json } = clientFrom(cmd);
+      const op = await client.remotes.delete(n);
+      await op.result();
+      print(json, { remote: n, workflow_id: op.workflowId }, () => `SUCCESS: Remote '${n}' deleted.`);
+    });
+
+  // ---- backup -----------------------------------------------------------------------------------
+  const backup = program.command('backup').alias('b').description('backups to S3 remotes');
+  backup.command('create').alias('c').description('ship a snapshot of a resource to a remote (incremental when possible)')
+    .argument('<remote>').argument('<resource>')
+    .option('--full', 'a full backup even if an incremental one is possible')
+    .option('--node <node>', 'ship from this node').option('-s, --snapshot <name>', 'snapshot name (default back_<UTC timestamp>)')
+    .action(async (remoteName: string, rsc: string, o: { full?: boolean; node?: string; snapshot?: string }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const op = await client.backups.create({
+        remote: check(remoteNameSchema, remoteName), resource: check(resourceDefinitionNameSchema, rsc), full: Boolean(o.full),
+        ...(o.node ? { node: check(nodeNameSchema, o.node) } : {}), ...(o.snapshot ? { snapshot: check(snapshotNameSchema, o.snapshot) } : {}),
+      });
+      const r = await op.result();
+      print(json, { result: r, workflow_id: op.workflowId }, () =>
+        `SUCCESS: ${r.mode} backup ${r.id} of '${r.resource}' shipped from ${r.node} to '${r.remote}'${r.base ? ` (based on ${r.base})` : r.fullBecause ? ` (full: ${r.fullBecause})` : ''}, ${r.volumes.map((v) => `volume ${v.vlmNr}: ${formatSize(v.compressedBytes)} stored`).join(', ')} (operation ${op.workflowId}).`);
+    });
+  backup.command('list').alias('l').description('list the backups in a remote').argument('<remote>')
+    .option('-r, --resource <rsc>', 'only this resource')
+    .action(async (remoteName: string, o: { resource?: string }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const l = await client.backups.list(check(remoteNameSchema, remoteName), o.resource ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {});
+      print(json, l, () => renderTable(['Resource', 'Snapshot', 'Finished at', 'Based On', 'Status', 'Size'],
+        l.linstor.map((b) => [b.origin_rsc, b.origin_snap, b.finished_time ?? '', b.based_on_id ?? '', b.success ? 'Success' : 'Failed', formatSize(b.size)])));
+    });
+  backup.command('info').description("a backup's metadata: volumes, sizes, checksums, chain").argument('<remote>').argument('<id>')
+    .action(async (remoteName: string, id: string, _o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const i = await client.backups.info(check(remoteNameSchema, remoteName), id);
+      const m = i.meta as { rscName: string; nodeName?: string; basedOn?: string; ferry?: { chain: string[]; volumes: Record<string, { dataKey: string; compressedBytes: number; uncompressedBytes: number; parts: unknown[] }> } };
+      print(json, i, () => [
+        `Backup ${i.id} of '${m.rscName}' from ${m.nodeName ?? '?'}${m.basedOn ? `, based on ${m.basedOn}` : ' (full)'}; chain: ${(m.ferry?.chain ?? []).join(' -> ')}`,
+        renderTable(['Volume', 'Object', 'Stored', 'Uncompressed', 'Parts'], Object.entries(m.ferry?.volumes ?? {}).map(([n, v]) => [n, v.dataKey, formatSize(v.compressedBytes), formatSize(v.uncompressedBytes), String(v.parts.length)])),
+      ].join('\n'));
+    });
+  backup.command('verify').description('read every object of a backup and its chain and check the checksums').argument('<remote>').argument('<id>')
+    .action(async (remoteName: string, id: string, _o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const r = await client.backups.verify(check(remoteNameSchema, remoteName), id);
+      print(json, r, () => r.ok ? `SUCCESS: backup ${r.id} verified (chain ${r.chain.join(' -> ')})` : `FAILED: backup ${r.id}: ${r.problems.map((p) => `${p.backupId}${p.key ? ` ${p.key}` : ''}: ${p.problem}`).join('; ')}`);
+      if (!r.ok) process.exitCode = 1;
+    });
+  backup.command('delete').alias('d').description('delete a backup: delete REMOTE id ID').argument('<remote>').argument('<what>', 'id').argument('<id>')
+    .option('--cascade', 'also delete the backups based on it').option('--dry-run', 'only list what would be deleted')
+    .action(async (remoteName: string, what: string, id: string, o: { cascade?: boolean; dryRun?: boolean }, cmd: Command) => {
+      if (what !== 'id') throw new UsageErrorLike(`backup delete selects by 'id' (backup delete REMOTE id ID); got '${what}'`);
+      const { client, json } = clientFrom(cmd);
+      const r = await client.backups.delete({ remote: check(remoteNameSchema, remoteName), id, cascade: Boolean(o.cascade), dryRun: Boolean(o.dryRun) });
+      if ('dry_run' in r) {
+        print(json, r, () => `Would delete ${r.backups.join(', ')}:\n${r.keys.map((k) => `  ${k}`).join('\n')}`);
+        return;
+      }
+      const res = await r.result();
+      print(json, { result: res, workflow_id: r.workflowId }, () => `SUCCESS: deleted ${res.backups.join(', ')} (${res.keys.length} objects).`);
+    });
+  backup.command('abort').description('cancel the running backup of a resource (upload aborted, snapshot removed)').argument('<resource>')
+    .action(async (rsc: string, _o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const r = await client.backups.abort(check(resourceDefinitionNameSchema, rsc));
+      print(json, r, () => `SUCCESS: ${r[0]?.message ?? ''}`);
+    });
+  backup.command('restore').description('restore a backup into a new resource: restore REMOTE NODE TARGET_RSC --resource RSC | --id ID')
+    .argument('<remote>').argument('<node>').argument('<target-resource>')
+    .option('--resource <rsc>', 'the newest backup of this resource').option('--id <id>', 'this backup (and the chain it is based on)')
+    .option('--storage-pool <pool>', 'storage pool on the node (default: its first LVM_THIN pool)')
+    .action(async (remoteName: string, node: string, target: string, o: { resource?: string; id?: string; storagePool?: string }, cmd: Command) => {
+      if (Boolean(o.resource) === Boolean(o.id)) throw new UsageErrorLike('give either --resource RSC or --id ID');
+      const { client, json } = clientFrom(cmd);
+      const op = await client.backups.restore({
+        remote: check(remoteNameSchema, remoteName), node: check(nodeNameSchema, node), targetResource: check(resourceDefinitionNameSchema, target),
+        ...(o.resource ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {}), ...(o.id ? { id: o.id } : {}),
+        ...(o.storagePool ? { storagePool: check(storagePoolNameSchema, o.storagePool) } : {}),
+      });
+      const r = await op.result();
+      print(json, { result: r, workflow_id: op.workflowId }, () => `SUCCESS: '${r.resource}' restored on ${r.node} from ${r.chain.join(' -> ')} (operation ${op.workflowId}).`);
+    });
+}

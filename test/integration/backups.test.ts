@@ -1,0 +1,260 @@
+// The operator's story of backups to S3 on three simulated hosts and the harness's real S3 server:
+// a remote whose keys never show, a full backup of a replicated resource, an incremental one that
+// stores only what changed, a restore of the chain into a new resource on another node with the
+// same bytes, a shipment that survives its agent being killed without sending stored parts again,
+// an aborted backup that leaves nothing behind, clear errors for bad remotes and names, and the
+// keys absent from workflow history and from every log file.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createCipheriv, createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
+import { listUploadedParts } from '../../activities/node/backup/upload.js';
+import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
+import { openDrbdDevice } from '../../sim/drbd/device.js';
+
+const nodes = ['node1', 'node2', 'node3'];
+const s3cfg = s3ConfigFromEnv();
+const s3 = s3FromEnv();
+let cluster: TestCluster;
+let bucket: string;
+
+const VOLUME = 64 * MiB;
+const DATA = 40 * MiB;
+
+/** Deterministic incompressible bytes (AES-CTR of zeros), like encrypted or compressed files. */
+function randomData(seed: string, bytes: number): Buffer {
+  const key = createHash('sha256').update(seed).digest();
+  return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(bytes));
+}
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function readVolume(node: string, rsc: string): Buffer {
+  const dev = openDrbdDevice(node, rsc, 0);
+  try {
+    return dev.read(0, VOLUME);
+  } finally {
+    dev.close();
+  }
+}
+function writeVolume(node: string, rsc: string, offset: number, data: Buffer): void {
+  const dev = openDrbdDevice(node, rsc, 0);
+  try {
+    dev.write(offset, data);
+  } finally {
+    dev.close();
+  }
+}
+
+async function ok(args: string[]) {
+  const r = await cluster.ferry(args);
+  expect({ args: args.join(' '), code: r.exitCode, err: r.stderr }).toEqual({ args: args.join(' '), code: 0, err: '' });
+  return r;
+}
+
+async function bucketKeys(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of listObjects(s3, bucket)) out.push(o.key);
+  return out.sort();
+}
+
+beforeAll(async () => {
+  cluster = await startTestCluster({
+    nodes,
+    offlineAfterMs: 5000,
+    env: {
+      FERRY_MASTER_PASSPHRASE: 'backups-test master passphrase',
+      FERRY_BACKUP_PART_SIZE: String(5 * MiB),
+      FERRY_BACKUP_UPLOAD_CONCURRENCY: '1',
+      // slow enough that a test can kill an agent or abort in the middle of a shipment
+      FERRY_BACKUP_MAX_BYTES_PER_SEC: String(6 * MiB),
+    },
+  });
+  process.env.FERRY_SIM_ROOT = cluster.env.simRoot;
+  bucket = await createTestBucket(s3, 'backups');
+  await cluster.eventually('all nodes are ONLINE', async () => (await cluster.client.nodes.list()).every((n) => n.connection_status === 'ONLINE'), 60_000);
+  for (const n of nodes) await ok(['sp', 'c', 'lvmthin', n, 'pool1', 'vg/thinpool']);
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+let fullId = '';
+let incId = '';
+let expected: Buffer;
+
+describe('a remote', () => {
+  it('is created with its keys and listed without them', async () => {
+    await ok(['remote', 'create', 's3', 'bk', s3cfg.endpoint, bucket, 'us-east-1', s3cfg.accessKey, s3cfg.secretKey, '--use-path-style']);
+    const l = await ok(['remote', 'list']);
+    expect(l.stdout).toMatch(new RegExp(`┊ bk\\s+┊ S3\\s+┊ ${s3cfg.endpoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${bucket} us-east-1`));
+    const json = await ok(['remote', 'list', '-m']);
+    for (const out of [l.stdout, json.stdout]) {
+      expect(out).not.toContain(s3cfg.accessKey);
+      expect(out).not.toContain(s3cfg.secretKey);
+    }
+  });
+});
+
+describe('backups of a replicated resource', () => {
+  it('ship a full backup of what was written through DRBD', async () => {
+    await ok(['rd', 'c', 'bk0']);
+    await ok(['vd', 'c', 'bk0', '64M']);
+    await ok(['r', 'c', 'bk0', '--auto-place', '3']);
+    expected = Buffer.alloc(VOLUME);
+    randomData('full', DATA).copy(expected, 0);
+    writeVolume('node1', 'bk0', 0, expected.subarray(0, DATA));
+    expect(sha(readVolume('node3', 'bk0'))).toBe(sha(expected));
+
+    const r = await ok(['backup', 'create', 'bk', 'bk0', '--node', 'node1', '-m']);
+    const res = JSON.parse(String(r.stdout)).result as { id: string; mode: string; volumes: { compressedBytes: number; uncompressedBytes: number }[] };
+    expect(res.mode).toBe('full');
+    fullId = res.id;
+    expect(fullId).toMatch(/^bk0_back_\d{8}_\d{6}$/);
+    expect(res.volumes[0]!.compressedBytes).toBeGreaterThan(DATA * 0.95);
+    const l = await ok(['backup', 'list', 'bk', '-m']);
+    expect((JSON.parse(String(l.stdout)) as { linstor: { id: string }[] }).linstor.map((b) => b.id)).toEqual([fullId]);
+  }, 120_000);
+
+  it('ship an incremental backup that stores only the ~5% of blocks that changed', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // backup ids are to the second
+    // 32 scattered 64 KiB chunks: 2 MiB of 40 MiB
+    for (let i = 0; i < 32; i++) {
+      const off = i * (DATA / 32) + 128 * 1024;
+      const chunk = randomData(`change ${i}`, 64 * 1024);
+      chunk.copy(expected, off);
+      writeVolume('node2', 'bk0', off, chunk);
+    }
+    const r = await ok(['backup', 'create', 'bk', 'bk0', '-m']);
+    const res = JSON.parse(String(r.stdout)).result as { id: string; mode: string; base: string; node: string; volumes: { compressedBytes: number }[] };
+    expect(res).toMatchObject({ mode: 'incremental', base: fullId, node: 'node1' });
+    incId = res.id;
+    expect(res.volumes[0]!.compressedBytes).toBeLessThan(3 * MiB);
+    expect(res.volumes[0]!.compressedBytes).toBeGreaterThan(2 * MiB);
+    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk0', '-m'])).stdout)) as { linstor: { id: string; based_on_id?: string; size: number }[] };
+    expect(l.linstor.map((b) => [b.id, b.based_on_id ?? null])).toEqual([[fullId, null], [incId, fullId]]);
+    expect(l.linstor[1]!.size * 10).toBeLessThan(l.linstor[0]!.size);
+    const table = await ok(['backup', 'list', 'bk']);
+    expect(table.stdout).toMatch(/┊ Resource ┊ Snapshot\s+┊ Finished at\s+┊ Based On\s+┊ Status\s+┊ Size/);
+    const v = await ok(['backup', 'verify', 'bk', incId]);
+    expect(v.stdout).toContain(`chain ${fullId} -> ${incId}`);
+  }, 120_000);
+
+  it('restore from the incremental id into a new resource on another node, byte for byte, after the original is gone', async () => {
+    await ok(['rd', 'd', 'bk0']);
+    const r = await ok(['backup', 'restore', 'bk', 'node2', 'bk0r', '--id', incId]);
+    expect(r.stdout).toContain(`from ${fullId} -> ${incId}`);
+    expect(sha(readVolume('node2', 'bk0r'))).toBe(sha(expected));
+    const v = await ok(['v', 'l']);
+    expect(v.stdout).toMatch(/┊ node2\s+┊ bk0r\s+┊ pool1\s+┊ 0\s+┊[^┊]+┊ \/dev\/drbd\d+ ┊[^┊]*┊ Unused ┊ UpToDate ┊/);
+  }, 120_000);
+});
+
+describe('a shipment', () => {
+  it('survives its agent being killed mid-upload: the stored parts are not sent again, the backup restores byte-exact', async () => {
+    await ok(['rd', 'c', 'bk1']);
+    await ok(['vd', 'c', 'bk1', '64M']);
+    await ok(['r', 'c', 'node1', 'bk1', '--storage-pool', 'pool1']);
+    const data = Buffer.alloc(VOLUME);
+    randomData('bk1', DATA).copy(data, 0);
+    writeVolume('node1', 'bk1', 0, data.subarray(0, DATA));
+
+    const op = await cluster.client.backups.create({ remote: 'bk', resource: 'bk1', full: true });
+    let uploadKey = '';
+    await cluster.eventually('3 parts of the shipment are stored', async () => {
+      const u = (await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' }))[0];
+      if (!u) return false;
+      uploadKey = u.key;
+      return (await listUploadedParts(s3, bucket, u.key, u.uploadId)).size >= 3;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 1500)); // the heartbeat with those parts reaches the server
+    await cluster.stopAgent('node1', 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    cluster.startAgent('node1');
+    const res = await op.result();
+    expect(res.volumes[0]!.key).toBe(uploadKey);
+    expect(res.volumes[0]!.resumed).toBe(true);
+    expect(res.volumes[0]!.reusedParts.length).toBeGreaterThanOrEqual(2);
+    expect(res.volumes[0]!.reusedParts.slice(0, 2)).toEqual([1, 2]);
+    expect(await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' })).toEqual([]);
+
+    await ok(['backup', 'restore', 'bk', 'node3', 'bk1r', '--resource', 'bk1']);
+    expect(sha(readVolume('node3', 'bk1r'))).toBe(sha(data));
+  }, 180_000);
+
+  it('is aborted on request: upload aborted, no partial backup listed, snapshot removed', async () => {
+    const before = await bucketKeys();
+    await new Promise((r) => setTimeout(r, 1100));
+    const op = await cluster.client.backups.create({ remote: 'bk', resource: 'bk1', full: true });
+    await cluster.eventually('the shipment has stored a part', async () => {
+      const u = (await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' }))[0];
+      return Boolean(u) && (await listUploadedParts(s3, bucket, u!.key, u!.uploadId)).size >= 1;
+    }, 60_000);
+    await ok(['backup', 'abort', 'bk1']);
+    await expect(op.result()).rejects.toThrow(/cancel/i);
+    await cluster.eventually('the abort clean-up finished', async () => (await op.describe()).status !== 'RUNNING', 30_000);
+    expect(await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' })).toEqual([]);
+    expect(await bucketKeys()).toEqual(before);
+    const snap = op.workflowId.split('/').pop()!;
+    const state = await cluster.sim(['state', 'node1']);
+    expect(String(state.stdout)).not.toContain(`bk1_00000_${snap}`);
+  }, 120_000);
+});
+
+describe('bad requests', () => {
+  it('fail clearly and change nothing in the catalog or the bucket', async () => {
+    const keys = await bucketKeys();
+    const remotes = (await ok(['remote', 'list', '-m'])).stdout;
+    await ok(['remote', 'create', 's3', 'badkeys', s3cfg.endpoint, bucket, 'us-east-1', s3cfg.accessKey, 'not-the-secret', '--use-path-style']);
+    const wrong = await cluster.ferry(['backup', 'create', 'badkeys', 'bk1']);
+    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.stderr).toMatch(/remote 'badkeys'.*access denied/);
+    await ok(['remote', 'create', 's3', 'nobucket', s3cfg.endpoint, 'ferry-no-such-bucket-here', 'us-east-1', s3cfg.accessKey, s3cfg.secretKey, '--use-path-style']);
+    const missing = await cluster.ferry(['backup', 'create', 'nobucket', 'bk1']);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(/bucket 'ferry-no-such-bucket-here' does not exist/);
+    const unknown = await cluster.ferry(['backup', 'create', 'nope', 'bk1']);
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.stderr).toMatch(/remote 'nope' not found/);
+    const existing = await cluster.ferry(['backup', 'restore', 'bk', 'node1', 'bk1', '--resource', 'bk1']);
+    expect(existing.exitCode).toBe(5);
+    expect(existing.stderr).toMatch(/resource definition 'bk1' already exists/);
+    const badName = await cluster.ferry(['remote', 'create', 's3', 'x', s3cfg.endpoint, 'Bad_Bucket', 'us-east-1', 'a', 'b']);
+    expect(badName.exitCode).toBe(2);
+    await ok(['remote', 'delete', 'badkeys']);
+    await ok(['remote', 'delete', 'nobucket']);
+    expect((await ok(['remote', 'list', '-m'])).stdout).toBe(remotes);
+    expect(await bucketKeys()).toEqual(keys);
+    const snaps = String((await cluster.sim(['state', 'node1'])).stdout).match(/bk1_00000_back_\d{8}_\d{6}/g) ?? [];
+    expect(new Set(snaps).size).toBe(1); // only the base of the next incremental
+  }, 120_000);
+});
+
+describe('secrets', () => {
+  it('are absent from every workflow history and every log file', async () => {
+    const conn = await Connection.connect({ address: cluster.env.temporalAddress });
+    try {
+      const client = new Client({ connection: conn, namespace: cluster.env.namespace });
+      let histories = 0;
+      for await (const wf of client.workflow.list()) {
+        const h = JSON.stringify(await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
+        expect(h).not.toContain(s3cfg.accessKey);
+        expect(h).not.toContain(s3cfg.secretKey);
+        expect(h).not.toContain(Buffer.from(s3cfg.secretKey).toString('base64'));
+        histories++;
+      }
+      expect(histories).toBeGreaterThan(10);
+    } finally {
+      await conn.close();
+    }
+    const logs = readdirSync(cluster.env.logDir);
+    expect(logs.length).toBeGreaterThanOrEqual(4);
+    for (const f of logs) {
+      const text = readFileSync(join(cluster.env.logDir, f), 'utf8');
+      expect({ f, access: text.includes(s3cfg.accessKey), secret: text.includes(s3cfg.secretKey) }).toEqual({ f, access: false, secret: false });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,288 @@
+// Remotes and backups to S3 as workflows.
+//
+// backupCreate (`backup/<rsc>/<snapshot>`): under the resource's lock, plan (node, volumes, base),
+// wait for a shipping slot of the node (MaxConcurrentBackupsPerNode; the progress query says whom
+// it is queued behind), snapshot the volumes on that node, ship each one (`thin_send [base] snap |
+// zstd | multipart upload`, resumable, from the node's queue), commit the .meta last, record the
+// snapshot as the next incremental base and drop the previous base snapshot. Failure or
+// cancellation (backup abort): the upload is aborted, whatever reached the bucket is removed, the
+// new snapshot is deleted; nothing half-made is listed.
+//
+// backupRestore (`backup-restore/<target>`): the chain full → target from the bucket, a new
+// resource definition with the backup's volume sizes on one node, LVs received in chain order
+// (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node. Any failure removes
+// what was made (LVs, .res, catalog rows).
+import {
+  ActivityCancellationType, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
+import type { BackupPlan, RestoreChain } from '../activities/controller/backups.js';
+import type { BackupNodeActivities, ShipVolumeResult } from '../activities/node/backups.js';
+import type { SnapshotNodeActivities } from '../activities/node/snapshots.js';
+import type { ResourceNodeActivities } from '../activities/node/resources.js';
+import type { RemoteRecord } from '../activities/controller/catalog/remotes.js';
+import { buildBackupMeta } from '../core/backup-meta.js';
+import { snapshotLvOf } from '../core/backup-operations.js';
+import { nodeQueueFor } from '../core/operations.js';
+
+const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError', 'BackupAborted'];
+
+const catalog = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const locks = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '6 hours',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 1.5, maximumInterval: '5 seconds', nonRetryableErrorTypes: ['ValidationError'] },
+});
+
+function nodeOps(node: string) {
+  const taskQueue = nodeQueueFor(workflowInfo().taskQueue, node);
+  return {
+    short: proxyActivities<SnapshotNodeActivities & ResourceNodeActivities & BackupNodeActivities>({
+      taskQueue, scheduleToCloseTimeout: '15 minutes', startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds',
+      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
+    /** shipping and receiving: long, heartbeating every second; a dead agent is noticed in 15 s and the retry resumes */
+    data: proxyActivities<BackupNodeActivities>({
+      taskQueue, scheduleToCloseTimeout: '12 hours', startToCloseTimeout: '6 hours', heartbeatTimeout: '15 seconds',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
+  };
+}
+
+export interface BackupProgress {
+  phase: string;
+  node?: string;
+  volumes?: { vlmNr: number; state: string }[];
+  queuedBehind?: string[];
+  mode?: 'full' | 'incremental';
+  fullBecause?: string | null;
+}
+
+export const progressQuery = defineQuery<BackupProgress>('progress');
+
+/** The resource lock, with its release safe from cancellation. */
+async function withLock<T>(resource: string, fn: () => Promise<T>): Promise<T> {
+  const holder = workflowInfo().workflowId;
+  await locks.catalogLockResource({ resource, holder });
+  try {
+    return await fn();
+  } finally {
+    await CancellationScope.nonCancellable(() => locks.catalogUnlockResource({ resource, holder }));
+  }
+}
+
+// ---- remotes --------------------------------------------------------------------------------------
+
+export async function createRemote(input: Omit<RemoteRecord, 'type' | 'createdAt'>): Promise<{ remote: string }> {
+  upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-create'] });
+  await catalog.catalogCreateRemote(input);
+  return { remote: input.name };
+}
+
+export async function deleteRemote(input: { name: string }): Promise<{ remote: string; deleted: boolean }> {
+  upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-delete'] });
+  return { remote: input.name, deleted: await catalog.catalogDeleteRemote(input.name) };
+}
+
+// ---- backup create --------------------------------------------------------------------------------
+
+export interface BackupCreateInput {
+  resource: string;
+  remote: string;
+  snapshot: string;
+  /** epoch ms; names the backup (UTC, to the second) */
+  startTimestamp: number;
+  node?: string;
+  full: boolean;
+}
+
+export interface BackupCreateResult {
+  id: string;
+  resource: string;
+  remote: string;
+  node: string;
+  snapshot: string;
+  mode: 'full' | 'incremental';
+  base: string | null;
+  fullBecause: string | null;
+  volumes: { vlmNr: number; key: string; compressedBytes: number; uncompressedBytes: number; parts: number; reusedParts: number[]; resumed: boolean }[];
+}
+
+export async function backupCreate(input: BackupCreateInput): Promise<BackupCreateResult> {
+  upsertSearchAttributes({ FerryResource: [input.resource], FerryRemote: [input.remote], FerryOperation: ['backup-create'] });
+  let progress: BackupProgress = { phase: 'waiting for the resource lock' };
+  setHandler(progressQuery, () => progress);
+  const holder = workflowInfo().workflowId;
+  return withLock(input.resource, async () => {
+    progress = { phase: 'planning' };
+    const plan: BackupPlan = await catalog.backupPlan(input);
+    const node = plan.node;
+    upsertSearchAttributes({ FerryNode: [node] });
+    const ops = nodeOps(node);
+    let slot = false;
+    let snapshotTaken = false;
+    const shipped: ShipVolumeResult[] = [];
+    try {
+      for (;;) {
+        const s = await catalog.backupAcquireSlot({ node, holder });
+        if (s.acquired) break;
+        progress = { phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders };
+        await sleep('2 seconds');
+      }
+      slot = true;
+      progress = { phase: 'taking the snapshot', node };
+      const refs = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg, lv: v.lv }));
+      snapshotTaken = true;
+      await ops.short.createSnapshot({ resource: input.resource, snapshot: input.snapshot, volumes: refs });
+      let base = plan.base;
+      let fullBecause = plan.fullBecause;
+      if (base) {
+        const present = await ops.short.backupLvsPresent({ vg: plan.volumes[0]!.vg, lvs: plan.volumes.map((v) => snapshotLvOf(input.resource, v.vlmNr, base!.snapshot)) });
+        if (!present) {
+          fullBecause = `the base snapshot ${base.snapshot} is no longer on ${node}`;
+          base = null;
+        }
+      }
+      const mode = base ? 'incremental' : 'full';
+      const states = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, state: 'waiting' }));
+      progress = { phase: `shipping (${mode})`, node, volumes: states, mode, fullBecause };
+      for (const [i, v] of plan.volumes.entries()) {
+        states[i]!.state = 'shipping';
+        const r = await ops.data.backupShipVolume({
+          remote: plan.remote, key: v.dataKey, vg: v.vg,
+          snapshotLv: snapshotLvOf(input.resource, v.vlmNr, input.snapshot),
+          ...(base ? { baseLv: snapshotLvOf(input.resource, v.vlmNr, base.snapshot) } : {}),
+        });
+        shipped.push(r);
+        states[i]!.state = `shipped ${r.compressedBytes} bytes`;
+      }
+      progress = { ...progress, phase: 'writing the metadata (commit)' };
+      const meta = buildBackupMeta({
+        rscName: input.resource, nodeName: node, startTimestamp: input.startTimestamp, finishTimestamp: Date.now(), id: plan.id,
+        ...(base ? { base: { id: base.backupId, chain: base.chain } } : {}),
+        snapDfnProps: { 'Ferry/SnapshotName': input.snapshot },
+        volumes: plan.volumes.map((v, i) => {
+          const r = shipped[i]!;
+          return {
+            vlmNr: v.vlmNr, sizeKiB: Math.ceil(v.sizeBytes / 1024), dataKey: v.dataKey, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.compressedBytes,
+            partSize: r.partSize, parts: r.parts, sha256: r.sha256, uncompressedSha256: r.uncompressedSha256,
+          };
+        }),
+      });
+      await catalog.backupCommit({ remote: input.remote, id: plan.id, meta });
+      await catalog.backupRecordLast({
+        resource: input.resource, remote: input.remote, snapshot: input.snapshot, backupId: plan.id, node,
+        volumeSizes: Object.fromEntries(plan.volumes.map((v) => [String(v.vlmNr), v.sizeBytes])),
+      });
+      // the new snapshot is the next base; the old base is not needed any more
+      if (plan.previous && plan.previous.snapshot !== input.snapshot) {
+        await nodeOps(plan.previous.node).short.deleteSnapshot({ resource: input.resource, snapshot: plan.previous.snapshot, volumes: plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg })) })
+          .catch(() => undefined);
+      }
+      progress = { ...progress, phase: 'done' };
+      return {
+        id: plan.id, resource: input.resource, remote: input.remote, node, snapshot: input.snapshot, mode, base: base?.backupId ?? null, fullBecause: base ? null : fullBecause,
+        volumes: plan.volumes.map((v, i) => ({
+          vlmNr: v.vlmNr, key: v.dataKey, compressedBytes: shipped[i]!.compressedBytes, uncompressedBytes: shipped[i]!.uncompressedBytes,
+          parts: shipped[i]!.parts.length, reusedParts: shipped[i]!.reusedParts, resumed: shipped[i]!.resumed,
+        })),
+      };
+    } catch (e) {
+      progress = { ...progress, phase: isCancellation(e) ? 'aborted: cleaning up' : 'failed: cleaning up' };
+      await CancellationScope.nonCancellable(async () => {
+        await catalog.backupDiscard({ remote: input.remote, id: plan.id, dataKeys: plan.volumes.map((v) => v.dataKey) }).catch(() => undefined);
+        if (snapshotTaken) {
+          await ops.short.deleteSnapshot({ resource: input.resource, snapshot: input.snapshot, volumes: plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg })) }).catch(() => undefined);
+        }
+      });
+      progress = { ...progress, phase: isCancellation(e) ? 'aborted' : 'failed' };
+      throw e;
+    } finally {
+      if (slot) await CancellationScope.nonCancellable(() => catalog.backupReleaseSlot(holder));
+    }
+  });
+}
+
+// ---- restore --------------------------------------------------------------------------------------
+
+export interface BackupRestoreInput {
+  remote: string;
+  id?: string;
+  resource?: string;
+  targetNode: string;
+  targetResource: string;
+  storagePool: string;
+}
+
+export interface BackupRestoreResult {
+  resource: string;
+  node: string;
+  chain: string[];
+  volumes: { vlmNr: number; sizeBytes: number }[];
+}
+
+export async function backupRestore(input: BackupRestoreInput): Promise<BackupRestoreResult> {
+  upsertSearchAttributes({ FerryResource: [input.targetResource], FerryRemote: [input.remote], FerryNode: [input.targetNode], FerryOperation: ['backup-restore'] });
+  let progress: BackupProgress = { phase: 'waiting for the resource lock', node: input.targetNode };
+  setHandler(progressQuery, () => progress);
+  return withLock(input.targetResource, async () => {
+    progress = { phase: 'reading the backup chain', node: input.targetNode };
+    const chain: RestoreChain = await catalog.backupRestoreChain({ remote: input.remote, ...(input.id !== undefined ? { id: input.id } : {}), ...(input.resource !== undefined ? { resource: input.resource } : {}) });
+    const rsc = input.targetResource;
+    const node = input.targetNode;
+    const ops = nodeOps(node);
+    const volumes = chain.steps.at(-1)!.volumes.map((v) => ({ vlmNr: v.vlmNr, sizeBytes: v.sizeBytes }));
+    let layout: ResourceLayout | undefined;
+    let madeRd = false;
+    try {
+      progress = { phase: 'defining the resource', node };
+      await catalog.catalogCreateResourceDefinition({ name: rsc, requestId: `${workflowInfo().workflowId}/${workflowInfo().runId}` });
+      madeRd = true;
+      for (const v of volumes) await catalog.catalogCreateVolumeDefinition({ resource: rsc, volumeNumber: v.vlmNr, sizeBytes: v.sizeBytes });
+      layout = (await catalog.catalogPlaceResource({ resource: rsc, nodes: [node], storagePool: input.storagePool })).layout;
+      const me = layout.nodes.find((n) => n.node === node)!;
+      await ops.short.ensureResourceVolumes(layout);
+      for (const [i, step] of chain.steps.entries()) {
+        for (const v of step.volumes) {
+          progress = { phase: `receiving ${step.id} (${i + 1} of ${chain.steps.length}), volume ${v.vlmNr}`, node };
+          await ops.data.backupReceiveVolume({
+            remote: chain.remote, key: v.dataKey, parts: v.parts, sha256: v.sha256, uncompressedSha256: v.uncompressedSha256,
+            vg: me.vg!, lv: `${rsc}_${String(v.vlmNr).padStart(5, '0')}`,
+          });
+        }
+      }
+      progress = { phase: 'bringing up DRBD', node };
+      await ops.short.writeDrbdResourceFile(layout);
+      await ops.short.createDrbdMetadata(layout);
+      await ops.short.adjustDrbd(rsc);
+      await ops.short.skipInitialSync({ resource: rsc, diskfulPeers: 0 });
+      await ops.short.waitUpToDate(rsc);
+      const reported = await ops.short.reportResourceVolumes(layout);
+      await catalog.catalogRecordVolumes({ resource: rsc, node, volumes: reported });
+      progress = { phase: 'done', node };
+      return { resource: rsc, node, chain: chain.chain, volumes };
+    } catch (e) {
+      progress = { phase: 'failed: removing what was made', node };
+      await CancellationScope.nonCancellable(async () => {
+        if (layout) {
+          await ops.short.removeResourceFromHost({ resource: rsc, vg: layout.nodes.find((n) => n.node === node)?.vg ?? null, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) }).catch(() => undefined);
+        }
+        if (madeRd) await catalog.catalogDeleteResourceDefinition(rsc).catch(() => undefined);
+      });
+      progress = { phase: 'failed', node };
+      throw e;
+    }
+  });
+}
+
+// ---- delete ---------------------------------------------------------------------------------------
+
+export async function backupDelete(input: { remote: string; id: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
+  upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['backup-delete'] });
+  return catalog.backupDelete(input);
+}
