@@ -165,7 +165,7 @@ export function startAgent(c: ClusterEnv, node: string, controllers: string[], o
   mkdirSync(c.logDir, { recursive: true });
   const log = openSync(join(c.logDir, `agent-${node}.log`), 'a');
   const child = spawn(process.execPath, [FERRY_SIM_CLI, '--root', c.simRoot, 'netproxy', node], {
-    env: { ...baseEnv(c), FERRY_CONTROLLERS: controllers.join(',') },
+    env: { ...baseEnv(c), FERRY_CONTROLLERS: controllers.join(','), FERRY_SIM_LOG_DIR: c.logDir },
     stdio: ['ignore', log, log],
     detached: opts.detached ?? false,
   });
@@ -270,7 +270,7 @@ export async function runProxiedAgent(simRoot: string, node: string): Promise<nu
     namespace: env.FERRY_TEMPORAL_NAMESPACE ?? 'default',
     ...(env.FERRY_TASK_QUEUE_PREFIX ? { taskQueuePrefix: env.FERRY_TASK_QUEUE_PREFIX } : {}),
     simRoot,
-    logDir: '',
+    logDir: env.FERRY_SIM_LOG_DIR ?? join(simRoot, '..', 'logs'),
   };
   let stopping: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
