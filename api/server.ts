@@ -12,6 +12,7 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { httpsOptions, registerAuth } from './auth.js';
 import { registerBackupRoutes } from './backup-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 
@@ -27,7 +28,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { cfg, catalog, client } = deps;
   const now = deps.now ?? Date.now;
   const taskQueue = controllerTaskQueue(cfg);
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true, ...httpsOptions(cfg) }) as unknown as FastifyInstance;
+  registerAuth(app, cfg);
 
   const badRequest = (reply: FastifyReply, err: z.ZodError) =>
     reply.code(400).send(apiError(err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')));

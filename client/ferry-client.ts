@@ -1,6 +1,7 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
+import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
 
 export class FerryApiError extends Error {
   constructor(readonly status: number, message: string, readonly body?: unknown) {
@@ -47,8 +48,8 @@ export class Operation<T = unknown> {
   }
 }
 
-export interface FerryClientOptions {
-  /** REST endpoints of the controllers; the first that answers is used. */
+export interface FerryClientOptions extends TransportOptions {
+  /** REST endpoints of the controllers (http:// or https://); the first that answers is used. */
   controllers: string[];
   timeoutMs?: number;
 }
@@ -56,31 +57,39 @@ export interface FerryClientOptions {
 export class FerryClient {
   private readonly controllers: string[];
   private readonly timeoutMs: number;
+  private readonly transport: TransportOptions;
 
   constructor(opts: FerryClientOptions) {
     if (!opts.controllers.length) throw new Error('FerryClient needs at least one controller URL');
     this.controllers = opts.controllers.map((c) => c.replace(/\/+$/, ''));
     this.timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+    this.transport = { token: opts.token, ca: opts.ca, cert: opts.cert, key: opts.key };
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let lastError = '';
     for (const base of this.controllers) {
-      let res: Response;
+      let res: HttpAnswer;
       try {
-        res = await fetch(`${base}${path}`, {
+        res = await httpCall(`${base}${path}`, {
           method,
           // the operation handle, not LINSTOR's wait-until-done answer (api/linstor-compat-routes.ts)
-          headers: { 'x-ferry-async': 'true', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          headers: { 'x-ferry-async': 'true' },
+          body,
+          timeoutMs: this.timeoutMs,
+          ...this.transport,
         });
       } catch (e) {
         lastError = `${base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`;
         continue;
       }
-      const text = await res.text();
-      const data: unknown = text ? JSON.parse(text) : undefined;
+      const text = res.text;
+      let data: unknown;
+      try {
+        data = text ? JSON.parse(text) : undefined;
+      } catch {
+        throw new FerryApiError(res.status, `${base} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      }
       if (!res.ok) {
         const rc = Array.isArray(data) ? (data[0] as ApiCallRc | undefined) : undefined;
         const msg = rc ? `${rc.message}${rc.correction ? ` (${rc.correction})` : ''}` : `HTTP ${res.status}`;

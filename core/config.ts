@@ -2,6 +2,18 @@
 // FERRY_* environment variables, which win. Pure: takes the parsed file and the environment.
 import { z } from 'zod';
 
+/** Roles of REST tokens: admin may do anything, read-only may only GET, agent may only report heartbeats. */
+export const API_ROLES = ['admin', 'read-only', 'agent'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/** A REST token as configured: only the SHA-256 (hex) of the token is stored. */
+export const apiTokenSchema = z.object({
+  name: z.string().min(1).max(64),
+  role: z.enum(API_ROLES),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the token, 64 hex digits (ferry token create prints it)'),
+});
+export type ApiToken = z.infer<typeof apiTokenSchema>;
+
 export const configSchema = z.object({
   temporal: z.object({
     address: z.string().min(1).default('127.0.0.1:7233'),
@@ -17,6 +29,10 @@ export const configSchema = z.object({
   api: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(3370),
+    /** REST authentication (api/auth.ts): when set, every /v1 route needs `Authorization: Bearer <token>`. */
+    tokens: z.array(apiTokenSchema).optional(),
+    /** HTTPS for the REST API; with clientCa, clients must present a certificate signed by it (mTLS). */
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1), clientCa: z.string().min(1).optional() }).optional(),
   }).prefault({}),
   /** REST endpoints of the controllers, for the CLI and the agents. */
   controllers: z.array(z.string().url()).default(['http://127.0.0.1:3370']),
@@ -43,9 +59,20 @@ export function resolveConfig(file: unknown, env: Env): FerryConfig {
   if (env.FERRY_TEMPORAL_ADDRESS) t.address = env.FERRY_TEMPORAL_ADDRESS;
   if (env.FERRY_TEMPORAL_NAMESPACE) t.namespace = env.FERRY_TEMPORAL_NAMESPACE;
   if (env.FERRY_TASK_QUEUE_PREFIX) t.taskQueuePrefix = env.FERRY_TASK_QUEUE_PREFIX;
+  if (env.FERRY_TEMPORAL_TLS_CA_FILE || env.FERRY_TEMPORAL_TLS_CERT_FILE || env.FERRY_TEMPORAL_TLS_SERVER_NAME) {
+    const tls = { ...((t.tls as object | undefined) ?? {}) } as Record<string, unknown>;
+    if (env.FERRY_TEMPORAL_TLS_SERVER_NAME) tls.serverName = env.FERRY_TEMPORAL_TLS_SERVER_NAME;
+    if (env.FERRY_TEMPORAL_TLS_CA_FILE) tls.caFile = env.FERRY_TEMPORAL_TLS_CA_FILE;
+    if (env.FERRY_TEMPORAL_TLS_CERT_FILE) tls.certFile = env.FERRY_TEMPORAL_TLS_CERT_FILE;
+    if (env.FERRY_TEMPORAL_TLS_KEY_FILE) tls.keyFile = env.FERRY_TEMPORAL_TLS_KEY_FILE;
+    t.tls = tls;
+  }
   const api = { ...((base.api as object | undefined) ?? {}) } as Record<string, unknown>;
   if (env.FERRY_API_HOST) api.host = env.FERRY_API_HOST;
   if (env.FERRY_API_PORT) api.port = env.FERRY_API_PORT;
+  if (env.FERRY_API_TLS_CERT_FILE || env.FERRY_API_TLS_KEY_FILE) {
+    api.tls = { certFile: env.FERRY_API_TLS_CERT_FILE, keyFile: env.FERRY_API_TLS_KEY_FILE, ...(env.FERRY_API_TLS_CLIENT_CA ? { clientCa: env.FERRY_API_TLS_CLIENT_CA } : {}) };
+  }
   const agent = { ...((base.agent as object | undefined) ?? {}) } as Record<string, unknown>;
   if (env.FERRY_AGENT_HEARTBEAT_MS) agent.heartbeatIntervalMs = env.FERRY_AGENT_HEARTBEAT_MS;
   const merged: Record<string, unknown> = { ...base, temporal: t, api, agent };

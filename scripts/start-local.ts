@@ -2,7 +2,8 @@
 // the ferry controller and three simulated storage hosts with their agents. State lives in .data/,
 // so a second `npm start` picks it up again. Ctrl-C stops everything.
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { FerryClient } from '../client/ferry-client.js';
@@ -23,6 +24,14 @@ function portInUse(port: number): Promise<boolean> {
 }
 
 const say = (m: string) => process.stdout.write(`[ferry] ${m}\n`);
+
+/** The cluster's master passphrase (remote keys in the catalog, encrypted Temporal payloads): $FERRY_MASTER_PASSPHRASE, else .data/master-passphrase, made once. */
+function masterPassphrase(): string {
+  if (process.env.FERRY_MASTER_PASSPHRASE) return process.env.FERRY_MASTER_PASSPHRASE;
+  const file = join(DATA, 'master-passphrase');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
 
 async function main(): Promise<void> {
   // the AWS SDK warns about Node 20 at every client; the local stack knows
@@ -68,6 +77,7 @@ async function main(): Promise<void> {
       namespace: 'default',
       simRoot: join(DATA, 'sim'),
       logDir: join(DATA, 'logs'),
+      extraEnv: { FERRY_MASTER_PASSPHRASE: masterPassphrase() },
     };
     say('starting the controller');
     const controller = await startController({ ...env, catalog: `sqlite:${join(DATA, 'catalog.sqlite')}`, apiPort: PORTS.api });

@@ -11,6 +11,7 @@ import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
+import { httpCall, transportFromEnv } from '../client/transport.js';
 
 export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): Promise<void> {
   const log = createLogger({ process: 'agent', node }, cfg.logLevel);
@@ -44,21 +45,23 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
 function startHeartbeat(o: { node: string; startedAt: number; controllers: string[]; intervalMs: number; log: Logger }) {
   let timer: NodeJS.Timeout | undefined;
   let lastProblem = '';
+  const transport = transportFromEnv();
   const beat = async () => {
     let problem = '';
     for (const base of o.controllers) {
       try {
-        const res = await fetch(`${base}/v1/internal/agents/${encodeURIComponent(o.node)}/heartbeat`, {
+        // FERRY_API_TOKEN (an admin or agent token) and FERRY_CA_FILE when the controller wants them
+        const res = await httpCall(`${base}/v1/internal/agents/${encodeURIComponent(o.node)}/heartbeat`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ agentStartedAt: o.startedAt, pid: process.pid }),
-          signal: AbortSignal.timeout(Math.max(1000, o.intervalMs)),
+          body: { agentStartedAt: o.startedAt, pid: process.pid },
+          timeoutMs: Math.max(1000, o.intervalMs),
+          ...transport,
         });
         if (res.ok) {
           problem = '';
           break;
         }
-        problem = `${base}: HTTP ${res.status} ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`.trim();
+        problem = `${base}: HTTP ${res.status} ${apiMessage(res.text) ?? ''}`.trim();
       } catch (e) {
         problem = `${base}: ${(e as Error).message}`;
       }
@@ -72,4 +75,15 @@ function startHeartbeat(o: { node: string; startedAt: number; controllers: strin
   };
   void beat();
   return { stop: () => clearTimeout(timer) };
+}
+
+/** The message of a LINSTOR-shaped error answer, if the body is one. */
+function apiMessage(text: string): string | undefined {
+  try {
+    const data = JSON.parse(text) as unknown;
+    const rc = (Array.isArray(data) ? data[0] : data) as { message?: unknown } | undefined;
+    return typeof rc?.message === 'string' ? rc.message : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -15,5 +15,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     file = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     break;
   }
+  if (env.FERRY_API_TOKENS_FILE) file = withTokensFile(file, env.FERRY_API_TOKENS_FILE);
   return resolveConfig(file, env);
+}
+
+/** FERRY_API_TOKENS_FILE (JSON or YAML): a list of {name, role, sha256}, or {tokens: [...]}; replaces api.tokens. */
+function withTokensFile(file: unknown, path: string): unknown {
+  if (!existsSync(path)) throw new Error(`token file ${path} (FERRY_API_TOKENS_FILE) does not exist`);
+  const text = readFileSync(path, 'utf8');
+  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  const tokens = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown } | null)?.tokens;
+  if (!Array.isArray(tokens)) throw new Error(`token file ${path} (FERRY_API_TOKENS_FILE): expected a list of {name, role, sha256} or {tokens: [...]}`);
+  const base = (file && typeof file === 'object' ? file : {}) as Record<string, unknown>;
+  return { ...base, api: { ...((base.api as object | undefined) ?? {}), tokens } };
 }

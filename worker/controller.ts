@@ -10,7 +10,7 @@ import { createControllerActivities } from '../activities/controller/activities.
 import { Catalog } from '../activities/controller/catalog/index.js';
 import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';
-import { connectWorker, installTemporalRuntime } from './temporal.js';
+import { connectWorker, installTemporalRuntime, temporalTls } from './temporal.js';
 import { ferryDataConverter } from './payload-codec.js';
 
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,13 +30,13 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
     activities: createControllerActivities({ catalog, offlineAfterMs: cfg.nodeOfflineAfterMs }),
     dataConverter: ferryDataConverter(),
   });
-  const clientConn = await Connection.connect({ address: cfg.temporal.address });
+  const clientConn = await Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) });
   const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace, dataConverter: ferryDataConverter() });
   const api = await buildApi({ cfg, catalog, client, log });
   await api.listen({ host: cfg.api.host, port: cfg.api.port });
   const addr = api.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.api.port;
-  log.info({ taskQueue, namespace: cfg.temporal.namespace, api: `http://${cfg.api.host}:${port}` }, 'controller ready');
+  log.info({ taskQueue, namespace: cfg.temporal.namespace, api: `${cfg.api.tls ? 'https' : 'http'}://${cfg.api.host}:${port}`, auth: cfg.api.tokens ? `${cfg.api.tokens.length} token(s)` : 'none' }, 'controller ready');
   // for launchers that let the OS pick the port
   if (process.env.FERRY_ANNOUNCE_FILE) writeFileSync(process.env.FERRY_ANNOUNCE_FILE, String(port));
 

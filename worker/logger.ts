@@ -5,6 +5,8 @@ export const REDACT_PATHS = [
   'secretKey', '*.secretKey', '*.*.secretKey', 'secret_key', '*.secret_key', '*.*.secret_key',
   'accessKey', '*.accessKey', '*.*.accessKey', 'access_key', '*.access_key', '*.*.access_key',
   'passphrase', '*.passphrase', '*.*.passphrase', 'authorization', '*.authorization', 'req.headers.authorization',
+  // REST API tokens (api/auth.ts): the bearer token itself, wherever it travels
+  'token', '*.token', '*.*.token', 'headers.authorization', '*.headers.authorization', 'FERRY_API_TOKEN', '*.FERRY_API_TOKEN',
 ];
 
 export function createLogger(bindings: Record<string, string>, level = process.env.FERRY_LOG_LEVEL ?? 'info'): Logger {

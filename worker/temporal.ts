@@ -1,5 +1,6 @@
 // Temporal connections for ferry's processes, and the SDK runtime's logs routed into pino.
-import { NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel, type LogMetadata, type TLSConfig } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
 import type { FerryConfig } from '../core/config.js';
 import type { Logger } from './logger.js';
 
@@ -24,5 +25,21 @@ export function installTemporalRuntime(log: Logger): void {
 }
 
 export async function connectWorker(cfg: FerryConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: cfg.temporal.address });
+  return NativeConnection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) });
+}
+
+/**
+ * The TLS options of a Temporal connection (worker NativeConnection and client Connection take the
+ * same shape) from temporal.tls: the server's CA, the name to check its certificate against, and
+ * this process's certificate for mTLS. undefined (plain gRPC) when temporal.tls is not configured.
+ */
+export function temporalTls(cfg: Pick<FerryConfig, 'temporal'>): TLSConfig | undefined {
+  const t = cfg.temporal.tls;
+  if (!t) return undefined;
+  if (Boolean(t.certFile) !== Boolean(t.keyFile)) throw new Error('temporal.tls: certFile and keyFile go together (mTLS needs both)');
+  return {
+    ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+    ...(t.caFile ? { serverRootCACertificate: readFileSync(t.caFile) } : {}),
+    ...(t.certFile && t.keyFile ? { clientCertPair: { crt: readFileSync(t.certFile), key: readFileSync(t.keyFile) } } : {}),
+  };
 }

@@ -7,6 +7,8 @@ import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
+import { registerTokenCommands } from './tokens.js';
+import { transportFromEnv } from '../transport.js';
 import { registerBackupCommands } from './backups.js';
 
 /** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
@@ -34,7 +36,7 @@ interface GlobalOpts {
 function clientFrom(cmd: Command): { client: FerryClient; json: boolean } {
   const g = cmd.optsWithGlobals<GlobalOpts>();
   const cfg = resolveConfig({}, { ...process.env, ...(g.controllers ? { FERRY_CONTROLLERS: g.controllers } : {}) });
-  return { client: new FerryClient({ controllers: cfg.controllers }), json: Boolean(g.machineReadable) };
+  return { client: new FerryClient({ controllers: cfg.controllers, ...transportFromEnv() }), json: Boolean(g.machineReadable) };
 }
 
 function print(json: boolean, data: unknown, table: () => string): void {
@@ -95,6 +97,7 @@ export function buildCli(): Command {
     });
 
   registerResourceCommands(program, { clientFrom, print, check });
+  registerTokenCommands(program, { check });
   registerBackupCommands(program, { clientFrom, print, check });
 
   program.command('controller').description('run the controller: REST API and controller worker').action(async () => {

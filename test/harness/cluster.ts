@@ -61,7 +61,8 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
   }
 }
 
-export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; /** extra environment of the controller and agents */ env?: Record<string, string> }): Promise<TestCluster> {
+export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; /** extra environment of the controller and agents */ env?: Record<string, string>;
+  /** FERRY_API_TOKEN of the agents, the CLI and `client`, when the controller wants tokens (api/auth.ts) */ token?: string }): Promise<TestCluster> {
   const temporalAddress = process.env.FERRY_TEST_TEMPORAL_ADDRESS;
   const runDir = process.env.FERRY_TEST_RUN_DIR;
   if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
@@ -78,13 +79,14 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
       FERRY_NODE_OFFLINE_AFTER_MS: String(opts.offlineAfterMs ?? 3000),
       FERRY_LOG_LEVEL: 'info',
       ...(opts.env ?? {}),
+      ...(opts.token ? { FERRY_API_TOKEN: opts.token } : {}),
     },
   };
   const catalog = `sqlite:${join(dir, 'catalog.sqlite')}`;
   await Promise.all(opts.nodes.map((n) => initSimHost(env.simRoot, n)));
   let controller = await startController({ ...env, catalog });
   const controllerUrl = controller.url;
-  const client = new FerryClient({ controllers: [controllerUrl] });
+  const client = new FerryClient({ controllers: [controllerUrl], ...(opts.token ? { token: opts.token } : {}) });
   if (opts.createNodes !== false) {
     for (const [i, n] of opts.nodes.entries()) await (await client.nodes.create({ name: n, address: `127.0.0.${11 + i}` })).result();
   }
@@ -98,7 +100,7 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
     get controller() {
       return controller;
     },
-    ferry: (args, o) => execa(process.execPath, [FERRY_BIN, ...args], { reject: false, env: { FERRY_CONTROLLERS: controllerUrl, ...(o?.env ?? {}) } }),
+    ferry: (args, o) => execa(process.execPath, [FERRY_BIN, ...args], { reject: false, env: { FERRY_CONTROLLERS: controllerUrl, ...(opts.token ? { FERRY_API_TOKEN: opts.token } : {}), ...(o?.env ?? {}) } }),
     sim: (args) => execa(process.execPath, [FERRY_SIM_CLI, ...args, '--root', env.simRoot], {
       reject: false,
       env: { FERRY_CONTROLLERS: controllerUrl, FERRY_TEMPORAL_ADDRESS: temporalAddress, FERRY_TEMPORAL_NAMESPACE: namespace, ...env.extraEnv },
