@@ -202,6 +202,8 @@ export function parseSize(input: string | number, defaultUnit: SizeUnit = 'B'): 
     if (!Number.isFinite(input)) return { ok: false, message: `size must be ${SIZE_ALLOWED}, got ${input}` };
     if (input <= 0) return { ok: false, message: `size must be greater than 0, got ${input}` };
     if (!Number.isInteger(input)) return { ok: false, message: `size in bytes must be a whole number, got ${input}` };
+    // before String(): numbers from 1e21 print in exponent form, which the exact arithmetic below cannot read
+    if (input > MAX_SIZE_BYTES) return { ok: false, message: `size '${String(input)}' is too large; the maximum is 1 PiB (1024 TiB)` };
     mantissa = String(input);
     unit = 'b';
   } else {
