@@ -78,6 +78,12 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postg
   apt_install postgresql || say "PostgreSQL could not be installed: the Postgres catalog tests will fail"
 fi
 
+# PostgreSQL refuses to run as root: the tests run it as `postgres` (Debian's), else as `ferry-pg`
+if [ "$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1 && ! id -u ferry-pg >/dev/null 2>&1; then
+  say "creating the system user ferry-pg (runs the test PostgreSQL server)"
+  useradd --system --no-create-home --shell /usr/sbin/nologin ferry-pg || say "useradd ferry-pg failed: the Postgres catalog tests will fail"
+fi
+
 "$TOOLS/bin/temporal" --version >/dev/null || die "the Temporal CLI does not run"
 "$TOOLS/bin/weed" version >/dev/null 2>&1 || die "SeaweedFS (weed) does not run"
 say "ready: $("$TOOLS/bin/temporal" --version | head -1); weed $("$TOOLS/bin/weed" version 2>/dev/null | head -1 | awk '{print $3}'); $(zstd --version)"

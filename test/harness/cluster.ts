@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { FerryClient } from '../../client/ferry-client.js';
+import { usePostgres } from './postgres.js';
 import {
   FERRY_BIN, FERRY_SIM_CLI, REPO, initSimHost, simAgentEnv, startAgent, startController, stopAgentByPid, type ClusterEnv, type ManagedProcess,
 } from '../../sim/launcher.js';
@@ -18,6 +19,8 @@ export interface TestCluster {
   dir: string;
   client: FerryClient;
   controllerUrl: string;
+  /** The controller's catalog: `sqlite:<file>` or `postgres://...` (a database of its own on the run's server). */
+  catalogUrl: string;
   agents: Map<string, ManagedProcess>;
   controller: ManagedProcess;
   /** Runs the `ferry` CLI against this cluster. */
@@ -61,7 +64,7 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
   }
 }
 
-export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; /** extra environment of the controller and agents */ env?: Record<string, string>;
+export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; catalog?: 'sqlite' | 'postgres'; /** extra environment of the controller and agents */ env?: Record<string, string>;
   /** FERRY_API_TOKEN of the agents, the CLI and `client`, when the controller wants tokens (api/auth.ts) */ token?: string }): Promise<TestCluster> {
   const temporalAddress = process.env.FERRY_TEST_TEMPORAL_ADDRESS;
   const runDir = process.env.FERRY_TEST_RUN_DIR;
@@ -82,7 +85,7 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
       ...(opts.token ? { FERRY_API_TOKEN: opts.token } : {}),
     },
   };
-  const catalog = `sqlite:${join(dir, 'catalog.sqlite')}`;
+  const catalog = opts.catalog === 'postgres' ? await (await usePostgres()).createDatabase(`catalog_${namespace}`) : `sqlite:${join(dir, 'catalog.sqlite')}`;
   await Promise.all(opts.nodes.map((n) => initSimHost(env.simRoot, n)));
   let controller = await startController({ ...env, catalog });
   const controllerUrl = controller.url;
@@ -96,6 +99,7 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
     dir,
     client,
     controllerUrl,
+    catalogUrl: catalog,
     agents,
     get controller() {
       return controller;

@@ -106,19 +106,28 @@ async function openPostgres(url: string): Promise<Db> {
       async run(sql: string, params: SqlValue[] = []) {
         return (await q.query(toPg(sql), params)).rowCount ?? 0;
       },
+      // SERIALIZABLE: several controllers may run the same check-then-insert at once; the loser
+      // gets a serialization failure (40001) or deadlock (40P01) and runs its transaction again.
       async tx<T>(fn: (d: Db) => Promise<T>) {
         if (inTx) return fn(db);
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-          const out = await fn(make(client as unknown as Q, true));
-          await client.query('COMMIT');
-          return out;
-        } catch (e) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw e;
-        } finally {
-          client.release();
+        for (let attempt = 1; ; attempt++) {
+          const client = await pool.connect();
+          try {
+            await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+            const out = await fn(make(client as unknown as Q, true));
+            await client.query('COMMIT');
+            return out;
+          } catch (e) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            const code = (e as { code?: string }).code;
+            if ((code === '40001' || code === '40P01') && attempt < 10) {
+              await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20 * attempt)));
+              continue;
+            }
+            throw e;
+          } finally {
+            client.release();
+          }
         }
       },
       async close() {
