@@ -2,6 +2,10 @@
 //   write SIZE to a thin LV (ferry-sim io write)      vs  dd of SIZE into a plain file
 //   snapshot it (lvcreate -s)
 //   thin_send of the snapshot to /dev/null            vs  cat of an equally sized written file to /dev/null
+//   thin_recv of that stream into a new thin LV       vs  dd of the stream file into a plain file
+// thin_send, cat and the start-up figures (node -e 0, thin_send --version) are taken side by side
+// in each repetition; medians of wall time and of CPU time (user+sys of the child, from
+// /proc/self/stat cutime+cstime, 10 ms resolution: a loaded host stretches wall time, not CPU time).
 // Usage: node dist/bench/sim-throughput.js [--size 1G] [--runs 3] [--dir DIR] [--no-append]
 // Appends the figures to bench/RESULTS.md unless --no-append.
 import { spawnSync } from 'node:child_process';
@@ -30,14 +34,31 @@ const size = bytes(arg('size', '1G'));
 const runs = Number(arg('runs', '3'));
 const base = fs.mkdtempSync(path.join(arg('dir', os.tmpdir()), 'ferry-bench-'));
 const root = path.join(base, 'cluster');
-const env = { ...process.env, PATH: `${simBin}:${process.env.PATH ?? ''}`, FERRY_SIM_ROOT: root, FERRY_SIM_NODE: 'bench' };
+const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${simBin}:${process.env.PATH ?? ''}`, FERRY_SIM_ROOT: root, FERRY_SIM_NODE: 'bench' };
 
-function timed(cmd: string, args: string[], stdoutTo?: number): number {
+/** CPU time (user+sys, ms) of this process's waited-for children so far. */
+function childCpuMs(): number {
+  const f = fs.readFileSync('/proc/self/stat', 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  // fields 16 and 17 (cutime, cstime) of proc(5); `rest` starts at field 3
+  return ((Number(rest[13]) + Number(rest[14])) * 1000) / 100;
+}
+
+let lastCpu = 0;
+function timed(cmd: string, args: string[], stdoutTo?: number, stdinFrom?: number): number {
+  const c0 = childCpuMs();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, stdio: ['ignore', stdoutTo ?? 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, { env, stdio: [stdinFrom ?? 'ignore', stdoutTo ?? 'pipe', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  lastCpu = childCpuMs() - c0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString()}`);
   return ms;
+}
+
+/** Wall and CPU time of one run. */
+function timedBoth(cmd: string, args: string[], stdoutTo?: number, stdinFrom?: number): [number, number] {
+  const ms = timed(cmd, args, stdoutTo, stdinFrom);
+  return [ms, lastCpu];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -58,29 +79,63 @@ try {
   fs.truncateSync(sparse, size);
   timed('dd', [`if=${plain}`, `of=${sparse}`, 'bs=8M', 'conv=notrunc', 'status=none']);
 
-  const sends: number[] = [];
-  const cats: number[] = [];
+  // the stream once, for thin_recv; and its plain-file counterpart
+  const streamFile = path.join(base, 'stream.bin');
+  const sfd = fs.openSync(streamFile, 'w');
+  timed('thin_send', ['vg/snap'], sfd);
+  fs.closeSync(sfd);
+
+  const series: Record<string, number[]> = { send: [], sendCpu: [], send8m: [], send8mCpu: [], cat: [], catCpu: [], node: [], nodeCpu: [], tool: [], toolCpu: [], recv: [], recvCpu: [], dd: [] };
+  const push = (k: string, [w, c]: [number, number]) => {
+    series[k]!.push(w);
+    series[`${k}Cpu`]?.push(c);
+  };
   for (let i = 0; i < runs; i++) {
-    sends.push(timed('thin_send', ['vg/snap'], devNull));
-    cats.push(timed('cat', [sparse], devNull));
+    push('send', timedBoth('thin_send', ['vg/snap'], devNull));
+    push('cat', timedBoth('cat', [sparse], devNull));
+    // as before: one 8 MiB read per record
+    env.FERRY_SIM_IO_PIECE = String(8 * 1024 * 1024);
+    push('send8m', timedBoth('thin_send', ['vg/snap'], devNull));
+    delete env.FERRY_SIM_IO_PIECE;
+    push('node', timedBoth(process.execPath, ['-e', '0']));
+    push('tool', timedBoth('thin_send', ['--version']));
   }
-  const nodeStart = median([0, 1, 2].map(() => timed(process.execPath, ['-e', '0'])));
-  const send = median(sends);
-  const cat = median(cats);
+  for (let i = 0; i < runs; i++) {
+    timed('lvcreate', ['-V', `${size}b`, '-T', 'vg/thinpool', '-n', `copy${i}`]);
+    const in0 = fs.openSync(streamFile, 'r');
+    push('recv', timedBoth('thin_recv', [`vg/copy${i}`], undefined, in0));
+    fs.closeSync(in0);
+    timed('lvremove', ['-f', `vg/copy${i}`]);
+    const plainCopy = path.join(base, 'plain-copy.img');
+    series.dd!.push(timed('dd', [`if=${streamFile}`, `of=${plainCopy}`, 'bs=8M', 'status=none']));
+    fs.rmSync(plainCopy, { force: true });
+  }
+  const m = (k: string) => median(series[k]!);
+  const send = m('send');
+  const cat = m('cat');
+  const tool = m('tool');
+  const fmt = (k: string) => `${m(k).toFixed(0)} ms (cpu ${m(`${k}Cpu`).toFixed(0)} ms)`;
   const lines = [
-    `size ${size} bytes, ${runs} runs (median), node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`,
+    `size ${size} bytes, ${runs} runs (median), node ${process.version}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
     `write thin LV (ferry-sim io write):   ${writeLv.toFixed(0)} ms  ${mibps(writeLv)}`,
     `write plain file (dd bs=8M):          ${writePlain.toFixed(0)} ms  ${mibps(writePlain)}   ratio ${(writeLv / writePlain).toFixed(2)}`,
     `snapshot (lvcreate -s):               ${snap.toFixed(0)} ms`,
-    `thin_send snapshot > /dev/null:       ${send.toFixed(0)} ms  ${mibps(send)}`,
-    `cat written sparse file > /dev/null:  ${cat.toFixed(0)} ms  ${mibps(cat)}   ratio thin_send/cat ${(send / cat).toFixed(2)}`,
-    `node start-up (node -e 0):            ${nodeStart.toFixed(0)} ms (included in every simulated tool run)`,
+    `thin_send snapshot > /dev/null:       ${fmt('send')}  ${mibps(send)}   all: ${series.send!.map((x) => x.toFixed(0)).join(' ')}`,
+    `thin_send, 8 MiB reads (as before):   ${fmt('send8m')}  ${mibps(m('send8m'))}`,
+    `cat written sparse file > /dev/null:  ${fmt('cat')}  ${mibps(cat)}   all: ${series.cat!.map((x) => x.toFixed(0)).join(' ')}`,
+    `  throughput thin_send / cat:         ${(cat / send).toFixed(2)} (wall), ${(m('catCpu') / Math.max(1, m('sendCpu'))).toFixed(2)} (cpu)`,
+    `node start-up (node -e 0):            ${fmt('node')}`,
+    `simulated tool start-up (thin_send --version): ${fmt('tool')}`,
+    `  thin_send without its start-up / cat: ${(cat / Math.max(1, send - tool)).toFixed(2)} (wall)`,
+    `thin_recv < stream into a thin LV:    ${fmt('recv')}  ${mibps(m('recv'))}`,
+    `dd of the stream into a plain file:   ${m('dd').toFixed(0)} ms  ${mibps(m('dd'))}   ratio thin_recv/dd (time) ${(m('recv') / m('dd')).toFixed(2)}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   if (!process.argv.includes('--no-append')) {
     const results = path.join(repo, 'bench', 'RESULTS.md');
     if (!fs.existsSync(results)) fs.writeFileSync(results, '# Benchmark results\n\nFigures appended by the benchmarks in bench/, newest last, each with the command that produced it.\n');
     const cmd = `node dist/bench/sim-throughput.js ${process.argv.slice(2).filter((a) => a !== '--no-append').join(' ')}`.trim();
+    // (the appended block carries the command; --no-append leaves RESULTS.md alone)
     fs.appendFileSync(results, `\n## sim-throughput ${new Date().toISOString()}\n\n\`${cmd}\`\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`);
   }
 } finally {
