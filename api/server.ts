@@ -12,6 +12,9 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerOperationRoutes } from './operations-routes.js';
+import { registerErrorReportRoutes } from './error-report-routes.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
 import { httpsOptions, registerAuth } from './auth.js';
 import { registerBackupRoutes } from './backup-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
@@ -107,6 +110,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
+  registerOperationRoutes(app, deps);
+  registerErrorReportRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   registerBackupRoutes(app, { cfg, catalog, client, now, mutate });
 
   app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {

@@ -1,5 +1,6 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
+import type { ErrorReport } from '../core/error-report.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
 
@@ -110,6 +111,27 @@ export class FerryClient {
   operation<T = unknown>(workflowId: string): Operation<T> {
     return new Operation<T>(this, workflowId, '');
   }
+
+  /** Operations (workflows) over Temporal visibility, filtered by ferry's search attributes. */
+  readonly operations = {
+    list: (f: { node?: string; resource?: string; operation?: string; running?: boolean; failed?: boolean; limit?: number } = {}): Promise<OperationSummary[]> => {
+      const q = Object.entries(f).filter(([, v]) => v !== undefined && v !== false).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+      return this.request('GET', `/v1/ferry/operations${q.length ? `?${q.join('&')}` : ''}`);
+    },
+    get: (workflowId: string): Promise<OperationInfo & Partial<OperationSummary>> => this.request('GET', `/v1/ferry/operations/${workflowId}`),
+    /** Requests cancellation; the workflow cleans up and ends CANCELED. */
+    cancel: (workflowId: string): Promise<ApiCallRc[]> => this.request('POST', `/v1/ferry/operations/${workflowId}/cancel`),
+  };
+
+  /** Error reports (LINSTOR's `error-reports`): one per distinct failure of an activity or workflow. */
+  readonly errorReports = {
+    list: (f: { node?: string; since?: number; limit?: number } = {}): Promise<ErrorReport[]> => {
+      const q = Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+      return this.request('GET', `/v1/error-reports${q.length ? `?${q.join('&')}` : ''}`);
+    },
+    get: (id: string): Promise<ErrorReport> => this.request('GET', `/v1/error-reports/${encodeURIComponent(id)}`),
+    delete: (id: string): Promise<ApiCallRc[]> => this.request('DELETE', `/v1/error-reports/${encodeURIComponent(id)}`),
+  };
 
   readonly nodes = {
     list: (): Promise<NodeJson[]> => this.request<NodeJson[]>('GET', '/v1/nodes'),
@@ -239,6 +261,21 @@ export interface AutoPlaceRequest {
   doNotPlaceWithRegex?: string;
   disklessOnRemaining?: boolean;
 }
+
+/** One row of `ferry operation list`. */
+export interface OperationSummary {
+  workflow_id: string;
+  run_id: string;
+  type: string;
+  status: string;
+  start_time: string;
+  close_time: string | null;
+  nodes: string[];
+  resources: string[];
+  operation: string | null;
+}
+
+export type { ErrorReport };
 
 export interface CreateResourceResult {
   resource: string;

@@ -6,6 +6,7 @@ import { REPO_ROOT } from './stack.js';
 
 const { code } = await bundleWorkflowCode({
   workflowsPath: join(REPO_ROOT, 'dist', 'workflows', 'index.js'),
+  workflowInterceptorModules: [join(REPO_ROOT, 'dist', 'workflows', 'interceptors.js')],
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) },
 });
 writeFileSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'), code);

@@ -77,7 +77,16 @@ export function simAgentEnv(c: ClusterEnv, node: string, controllers: string[]):
     FERRY_SIM_NODE: node,
     FERRY_DRBD_CONF_DIR: join(c.simRoot, node, 'drbd', 'etc', 'drbd.d'),
     FERRY_CONTROLLERS: controllers.join(','),
+    // the agent's Prometheus /metrics on a free port, written to agentMetricsPortFile()
+    FERRY_AGENT_METRICS_PORT: env.FERRY_AGENT_METRICS_PORT ?? 'auto',
+    FERRY_AGENT_METRICS_HOST: env.FERRY_AGENT_METRICS_HOST ?? '127.0.0.1',
+    FERRY_AGENT_METRICS_ANNOUNCE_FILE: agentMetricsPortFile(c, node),
   };
+}
+
+/** Where a simulated host's agent writes the port of its /metrics. */
+export function agentMetricsPortFile(c: Pick<ClusterEnv, 'logDir'>, node: string): string {
+  return join(c.logDir, `agent-${node}.metrics-port`);
 }
 
 /** Starts `ferry controller`; resolves with its REST URL once it listens. */

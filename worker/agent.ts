@@ -11,17 +11,36 @@ import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
+import { freePort, processMetrics, serveMetrics } from './metrics.js';
+import { errorReportInterceptor, postErrorReport } from './error-reports.js';
+import { writeFileSync } from 'node:fs';
 import { httpCall, transportFromEnv } from '../client/transport.js';
 
 export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): Promise<void> {
   const log = createLogger({ process: 'agent', node }, cfg.logLevel);
-  installTemporalRuntime(log);
+  // FERRY_AGENT_METRICS_PORT: unset/0 no metrics; N listen on N; 'auto' a free port (announced in
+  // FERRY_AGENT_METRICS_ANNOUNCE_FILE). The SDK runtime's metrics ride along (worker/metrics.ts).
+  const metricsPortEnv = process.env.FERRY_AGENT_METRICS_PORT ?? '0';
+  const metricsOn = metricsPortEnv !== '' && metricsPortEnv !== '0';
+  const temporalMetricsPort = metricsOn ? await freePort() : 0;
+  installTemporalRuntime(log, metricsOn ? { metricsBindAddress: `127.0.0.1:${temporalMetricsPort}` } : {});
+  const metrics = processMetrics({ process: 'agent', node, ...(metricsOn ? { temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics` } : {}) });
+  const metricsServer = metricsOn
+    ? await serveMetrics(metrics, process.env.FERRY_AGENT_METRICS_HOST ?? '0.0.0.0', metricsPortEnv === 'auto' ? 0 : Number(metricsPortEnv))
+    : undefined;
+  if (metricsServer) {
+    const a = metricsServer.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    log.info({ metrics: `http://127.0.0.1:${port}/metrics` }, 'agent metrics');
+    if (process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE) writeFileSync(process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE, String(port));
+  }
   const taskQueue = nodeTaskQueue(cfg.temporal.taskQueuePrefix, node);
   const connection = await connectWorker(cfg);
   const worker = await Worker.create({
     connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
+    interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log })] },
     activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }) },
     dataConverter: ferryDataConverter(),
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
@@ -37,6 +56,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     await worker.run();
   } finally {
     heartbeat.stop();
+    metricsServer?.close();
     await connection.close();
   }
 }

@@ -8,8 +8,11 @@ import { buildApi } from '../api/server.js';
 import { controllerTaskQueue, type FerryConfig } from '../core/config.js';
 import { createControllerActivities } from '../activities/controller/activities.js';
 import { Catalog } from '../activities/controller/catalog/index.js';
+import type { ErrorReportInput } from '../core/error-report.js';
 import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';
+import { freePort, processMetrics } from './metrics.js';
+import { errorReportInterceptor, operationSinks } from './error-reports.js';
 import { connectWorker, installTemporalRuntime, temporalTls } from './temporal.js';
 import { ferryDataConverter } from './payload-codec.js';
 
@@ -17,17 +20,24 @@ const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function runController(cfg: FerryConfig = loadConfig()): Promise<void> {
   const log = createLogger({ process: 'controller' }, cfg.logLevel);
-  installTemporalRuntime(log);
+  // the SDK runtime's metrics on a private port, served again by /metrics (worker/metrics.ts)
+  const temporalMetricsPort = await freePort();
+  installTemporalRuntime(log, { metricsBindAddress: `127.0.0.1:${temporalMetricsPort}` });
+  const metrics = processMetrics({ process: 'controller', temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics` });
   const catalog = await Catalog.open(cfg.catalog);
   const taskQueue = controllerTaskQueue(cfg);
   const workerConn = await connectWorker(cfg);
   const bundle = join(distDir, 'workflow-bundle.js');
+  const recordReport = async (r: ErrorReportInput) => void (await catalog.errorReports.record(r));
   const worker = await Worker.create({
     connection: workerConn,
     namespace: cfg.temporal.namespace,
     taskQueue,
     ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: join(distDir, 'workflows', 'index.js') }),
     activities: createControllerActivities({ catalog, offlineAfterMs: cfg.nodeOfflineAfterMs }),
+    // error reports and operation metrics (worker/error-reports.ts, workflows/interceptors.ts)
+    interceptors: { activity: [errorReportInterceptor({ node: null, record: recordReport, log })], workflowModules: [join(distDir, 'workflows', 'interceptors.js')] },
+    sinks: operationSinks({ metrics, record: recordReport, log }),
     dataConverter: ferryDataConverter(),
   });
   const clientConn = await Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) });

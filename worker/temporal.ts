@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 
 let installed = false;
 
-export function installTemporalRuntime(log: Logger): void {
+/** `metricsBindAddress`: where the SDK runtime serves its Prometheus metrics (worker/metrics.ts appends them to /metrics). */
+export function installTemporalRuntime(log: Logger, opts: { metricsBindAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   const sdkLog = log.child({ component: 'temporal' });
@@ -20,7 +21,10 @@ export function installTemporalRuntime(log: Logger): void {
       warn: at('WARN'),
       error: at('ERROR'),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : {}),
+    },
   });
 }
 

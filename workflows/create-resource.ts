@@ -2,10 +2,11 @@
 // ids in the catalog, then on every node (its own task queue): thin LVs, the .res, create-md,
 // adjust; the initial sync skipped for thin volumes (new-current-uuid --clear-bitmap on one
 // node); wait until every diskful replica is UpToDate; record what the nodes report.
-import { proxyActivities, setHandler, defineQuery, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ControllerActivities, PlaceResourceInput } from '../activities/controller/activities.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
+import { trackProgress } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -13,17 +14,16 @@ const catalog = proxyActivities<ControllerActivities>({
 });
 
 export type CreateResourceInput = PlaceResourceInput;
-export const progressQuery = defineQuery<{ phase: string; nodes: string[] }>('progress');
+export { progressQuery } from './progress.js';
 
 export async function createResource(input: CreateResourceInput): Promise<{ resource: string; nodes: string[]; added: string[] }> {
   upsertSearchAttributes({ FerryResource: [input.resource], FerryOperation: ['resource-create'] });
-  let progress = { phase: 'waiting for the resource lock', nodes: [] as string[] };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress({ phase: 'waiting for the resource lock', done: 0, total: 0, unit: 'nodes' });
   return withResourceLock(input.resource, async () => {
-    progress = { phase: 'placing', nodes: [] };
+    progress.update({ phase: 'placing' });
     const { added, layout } = await catalog.catalogPlaceResource(input);
     const nodes = layout.nodes.map((n) => n.node);
-    progress = { phase: 'configuring hosts', nodes };
+    progress.update({ phase: 'configuring hosts', done: 0, total: nodes.length, message: nodes.join(', ') });
     // every node gets the new .res; new nodes get their LVs and meta data first
     await Promise.all(layout.nodes.map(async (n) => {
       const host = hostOf(n.node);
@@ -31,22 +31,26 @@ export async function createResource(input: CreateResourceInput): Promise<{ reso
       await host.writeDrbdResourceFile(layout);
       if (added.includes(n.node)) await host.createDrbdMetadata(layout);
       await host.adjustDrbd(layout.resource);
+      progress.update({ done: progress.get().done + 1 });
     }));
     const diskful = layout.nodes.filter((n) => !n.diskless);
     // a brand-new resource: every diskful replica is new; skip the initial sync on the first one
     if (diskful.length > 0 && diskful.every((n) => added.includes(n.node))) {
-      progress = { phase: 'skipping the initial sync (thin volumes)', nodes };
+      progress.update({ phase: 'skipping the initial sync (thin volumes)' });
       const first = [...diskful].sort((a, b) => a.nodeId - b.nodeId)[0]!;
       await hostOf(first.node).skipInitialSync({ resource: layout.resource, diskfulPeers: diskful.length - 1 });
     }
-    progress = { phase: 'waiting until all replicas are UpToDate', nodes };
-    await Promise.all(layout.nodes.map((n) => hostOf(n.node).waitUpToDate(layout.resource)));
-    progress = { phase: 'recording', nodes };
+    progress.update({ phase: 'waiting until all replicas are UpToDate', done: 0 });
+    await Promise.all(layout.nodes.map(async (n) => {
+      await hostOf(n.node).waitUpToDate(layout.resource);
+      progress.update({ done: progress.get().done + 1 });
+    }));
+    progress.update({ phase: 'recording', done: nodes.length });
     for (const n of layout.nodes) {
       const volumes = await hostOf(n.node).reportResourceVolumes(layout);
       await catalog.catalogRecordVolumes({ resource: layout.resource, node: n.node, volumes });
     }
-    progress = { phase: 'done', nodes };
+    progress.update({ phase: 'done' });
     return { resource: input.resource, nodes, added };
   });
 }

@@ -7,6 +7,8 @@ import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
+import { registerOperationCommands } from './operations.js';
+import { registerErrorReportCommands } from './error-reports.js';
 import { registerTokenCommands } from './tokens.js';
 import { transportFromEnv } from '../transport.js';
 import { registerBackupCommands } from './backups.js';
@@ -48,6 +50,7 @@ export function buildCli(): Command {
     .description('ferry: replicated block storage (LVM-thin + DRBD 9) with durable operations')
     .option('--controllers <urls>', 'controller REST endpoints, comma separated (env FERRY_CONTROLLERS)')
     .option('-m, --machine-readable', 'print JSON')
+    .option('--no-wait', 'long operations: print the operation id and return at once (default: wait, showing progress)')
     .showHelpAfterError()
     .exitOverride();
 
@@ -97,6 +100,8 @@ export function buildCli(): Command {
     });
 
   registerResourceCommands(program, { clientFrom, print, check });
+  registerOperationCommands(program, { clientFrom, print, check });
+  registerErrorReportCommands(program, { clientFrom, print, check });
   registerTokenCommands(program, { check });
   registerBackupCommands(program, { clientFrom, print, check });
 

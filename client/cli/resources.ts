@@ -8,6 +8,7 @@ import {
   storagePoolNameSchema, formatSize,
 } from '../../core/validation.js';
 import { renderTable } from './table.js';
+import { awaitOperation } from './progress.js';
 
 export interface CliKit {
   clientFrom(cmd: Command): { client: FerryClient; json: boolean };
@@ -21,9 +22,10 @@ const kib = (v: number | null | undefined) => (v === null || v === undefined ? '
 export function registerResourceCommands(program: Command, kit: CliKit): void {
   const { clientFrom, print, check } = kit;
   const done = async (cmd: Command, op: { workflowId: string; result(): Promise<unknown> }, message: string) => {
-    const { json } = clientFrom(cmd);
-    const res = await op.result();
-    print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: ${message} (operation ${op.workflowId}).`);
+    const { client, json } = clientFrom(cmd);
+    // progress while it runs (client/cli/progress.ts); --no-wait prints the operation id only
+    const r = await awaitOperation(cmd, client, op, { json });
+    if (r.waited) print(json, { result: r.result, workflow_id: op.workflowId }, () => `SUCCESS: ${message} (operation ${op.workflowId}).`);
   };
 
   // ---- storage-pool -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { NodeStore } from './nodes.js';
 import { StoragePoolStore } from './pools.js';
 import { ResourceStore } from './resources.js';
 import { RemoteStore } from './remotes.js';
+import { ErrorReportStore } from './error-reports.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
@@ -11,10 +12,12 @@ export class Catalog {
   readonly storagePools: StoragePoolStore;
   readonly resources: ResourceStore;
   readonly remotes: RemoteStore;
+  readonly errorReports: ErrorReportStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
     this.resources = new ResourceStore(db);
+    this.errorReports = new ErrorReportStore(db);
     this.remotes = new RemoteStore(db);
   }
 

@@ -119,6 +119,29 @@ const MIGRATIONS: Record<number, string[]> = {
       acquired_at BIGINT NOT NULL
     )`,
   ],
+  // 7: error reports (ferry error-reports / err): one row per distinct failure of an activity or a
+  // workflow, redacted before it is written; repeats count up.
+  7: [
+    `CREATE TABLE IF NOT EXISTS error_reports (
+      id TEXT PRIMARY KEY,
+      source TEXT NOT NULL,
+      node TEXT,
+      workflow_id TEXT NOT NULL,
+      run_id TEXT,
+      workflow_type TEXT,
+      activity_type TEXT,
+      attempt INTEGER,
+      error_type TEXT NOT NULL,
+      message TEXT NOT NULL,
+      command_line TEXT,
+      exit_code INTEGER,
+      stderr_tail TEXT,
+      count INTEGER NOT NULL DEFAULT 1,
+      first_at BIGINT NOT NULL,
+      last_at BIGINT NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS error_reports_last_at ON error_reports (last_at)`,
+  ],
 };
 
 /** Applies the migrations not applied yet, in order; returns their numbers. */

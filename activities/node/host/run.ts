@@ -111,6 +111,21 @@ export class HostCommandError extends Error {
   }
 }
 
+/** What a host command did, for observers (metrics): outcome, exit code, duration. */
+export interface HostCommandObservation {
+  command: string;
+  ok: boolean;
+  exitCode: number | null;
+  durationMs: number;
+}
+
+let observer: ((o: HostCommandObservation) => void) | undefined;
+
+/** Installs the one observer of every host command (the agent's metrics); undefined removes it. */
+export function setHostCommandObserver(fn: ((o: HostCommandObservation) => void) | undefined): void {
+  observer = fn;
+}
+
 /** Runs `command` with `args` (no shell) and returns its output; throws HostCommandError on failure. */
 export async function runHostCommand(command: string, args: readonly string[], opts: HostCommandOptions = {}): Promise<HostCommandResult> {
   const started = Date.now();
@@ -132,6 +147,11 @@ export async function runHostCommand(command: string, args: readonly string[], o
   const stderr = typeof r.stderr === 'string' ? r.stderr : '';
   const exitCode = typeof r.exitCode === 'number' ? r.exitCode : null;
   const ok = exitCode !== null && !r.timedOut && !r.isCanceled && (exitCode === 0 || (opts.okExitCodes ?? []).includes(exitCode));
+  try {
+    observer?.({ command, ok, exitCode, durationMs: Date.now() - started });
+  } catch {
+    // an observer never fails the command
+  }
   if (!ok) {
     const notStarted = exitCode === null && !r.signal && !r.timedOut && !r.isCanceled;
     throw new HostCommandError({

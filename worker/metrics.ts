@@ -1,0 +1,136 @@
+// Prometheus metrics of ferry's processes (prom-client): operations (workflows) by type, host
+// commands by command, and, on the controller, pool capacity and node liveness read from the
+// catalog at scrape time. The Temporal SDK's own metrics (temporal_*) are served by the SDK runtime
+// on a private port and appended to the same /metrics answer, so one scrape gets both.
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { setHostCommandObserver } from '../activities/node/host/run.js';
+
+export interface FerryMetrics {
+  registry: Registry;
+  operationStarted(type: string): void;
+  operationFinished(type: string, outcome: 'completed' | 'failed' | 'canceled', durationSeconds: number): void;
+  /** Appends the Temporal runtime's metrics (its Prometheus endpoint) to our own text. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+const DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600];
+
+export function createMetrics(o: { process: 'controller' | 'agent'; node?: string; temporalMetricsUrl?: string }): FerryMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ ferry_process: o.process, ...(o.node ? { ferry_node: o.node } : {}) });
+  collectDefaultMetrics({ register: registry, prefix: 'ferry_process_' });
+  const started = new Counter({ name: 'ferry_operations_started_total', help: 'Operations (workflows) started, by workflow type', labelNames: ['type'], registers: [registry] });
+  const completed = new Counter({ name: 'ferry_operations_completed_total', help: 'Operations that completed successfully, by workflow type', labelNames: ['type'], registers: [registry] });
+  const failed = new Counter({ name: 'ferry_operations_failed_total', help: 'Operations that failed, by workflow type', labelNames: ['type'], registers: [registry] });
+  const canceled = new Counter({ name: 'ferry_operations_canceled_total', help: 'Operations that were canceled, by workflow type', labelNames: ['type'], registers: [registry] });
+  const duration = new Histogram({ name: 'ferry_operation_duration_seconds', help: 'Start to close time of operations, by workflow type and outcome', labelNames: ['type', 'outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
+  const cmds = new Counter({ name: 'ferry_host_commands_total', help: 'Host commands run by the agent, by command and outcome', labelNames: ['command', 'outcome'], registers: [registry] });
+  const cmdFailures = new Counter({ name: 'ferry_host_command_failures_total', help: 'Host commands that failed, by command and exit code', labelNames: ['command', 'exit_code'], registers: [registry] });
+  const cmdDuration = new Histogram({ name: 'ferry_host_command_duration_seconds', help: 'Run time of host commands, by command', labelNames: ['command'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry] });
+  if (o.process === 'agent') {
+    setHostCommandObserver((c) => {
+      const command = c.command.split('/').pop() ?? c.command;
+      cmds.inc({ command, outcome: c.ok ? 'ok' : 'failed' });
+      cmdDuration.observe({ command }, c.durationMs / 1000);
+      if (!c.ok) cmdFailures.inc({ command, exit_code: c.exitCode === null ? 'none' : String(c.exitCode) });
+    });
+  }
+  return {
+    registry,
+    contentType: registry.contentType,
+    operationStarted: (type) => started.inc({ type }),
+    operationFinished(type, outcome, seconds) {
+      (outcome === 'completed' ? completed : outcome === 'failed' ? failed : canceled).inc({ type });
+      duration.observe({ type, outcome }, seconds);
+    },
+    async render() {
+      let text = await registry.metrics();
+      if (o.temporalMetricsUrl) {
+        try {
+          const res = await fetch(o.temporalMetricsUrl, { signal: AbortSignal.timeout(2000) });
+          if (res.ok) text += `\n# Temporal SDK runtime metrics\n${await res.text()}`;
+        } catch {
+          // the SDK runtime's endpoint is optional: our own metrics still answer
+        }
+      }
+      return text;
+    },
+  };
+}
+
+let instance: FerryMetrics | undefined;
+
+/** The process's metrics, created on first use (the process's entry point calls it first, with its options). */
+export function processMetrics(o: Parameters<typeof createMetrics>[0]): FerryMetrics {
+  instance ??= createMetrics(o);
+  return instance;
+}
+
+/** Controller-only gauges computed from the catalog when scraped. */
+export function addCatalogGauges(m: FerryMetrics, read: () => Promise<{ pools: { node: string; pool: string; freeBytes: number | null; totalBytes: number | null }[]; nodes: { node: string; up: boolean }[] }>): void {
+  for (const name of ['ferry_pool_free_bytes', 'ferry_pool_total_bytes', 'ferry_node_up']) m.registry.removeSingleMetric(name);
+  // the gauges are collected concurrently: one catalog read serves a scrape (cached for a second)
+  let cached: { at: number; data: ReturnType<typeof read> } | undefined;
+  const load = () => {
+    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), data: read() };
+    return cached.data;
+  };
+  new Gauge({
+    name: 'ferry_pool_free_bytes', help: 'Free bytes of a storage pool, as last reported by its node', labelNames: ['node', 'pool'], registers: [m.registry],
+    async collect() {
+      const snapshot = await load();
+      this.reset();
+      for (const p of snapshot.pools) if (p.freeBytes !== null) this.set({ node: p.node, pool: p.pool }, p.freeBytes);
+    },
+  });
+  new Gauge({
+    name: 'ferry_pool_total_bytes', help: 'Total bytes of a storage pool', labelNames: ['node', 'pool'], registers: [m.registry],
+    async collect() {
+      const snapshot = await load();
+      this.reset();
+      for (const p of snapshot.pools) if (p.totalBytes !== null) this.set({ node: p.node, pool: p.pool }, p.totalBytes);
+    },
+  });
+  new Gauge({
+    name: 'ferry_node_up', help: '1 when the node\'s agent reports (ONLINE), else 0', labelNames: ['node'], registers: [m.registry],
+    async collect() {
+      const snapshot = await load();
+      this.reset();
+      for (const n of snapshot.nodes) this.set({ node: n.node }, n.up ? 1 : 0);
+    },
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (for the Temporal runtime's private Prometheus endpoint). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The agent's own /metrics HTTP server. */
+export function serveMetrics(m: FerryMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    m.render().then(
+      (text) => res.writeHead(200, { 'content-type': m.contentType }).end(text),
+      (e: Error) => res.writeHead(500).end(e.message),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
