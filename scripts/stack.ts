@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
 export const TOOLS_BIN = join(REPO_ROOT, '.tools', 'bin');
 
-/** Search attributes every ferry workflow may set; registered when the dev server starts. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Text' | 'Int'> = {
+/** Search attributes every ferry workflow may set; registered when the dev server starts.
+ * FerryNode is a list: a resource create or an evacuation touches several nodes. */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'KeywordList' | 'Text' | 'Int'> = {
   FerryResource: 'Keyword',
-  FerryNode: 'Keyword',
+  FerryNode: 'KeywordList',
   FerryRemote: 'Keyword',
   FerryOperation: 'Keyword',
   FerryPhase: 'Keyword',

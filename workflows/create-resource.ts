@@ -23,6 +23,7 @@ export async function createResource(input: CreateResourceInput): Promise<{ reso
     progress.update({ phase: 'placing' });
     const { added, layout } = await catalog.catalogPlaceResource(input);
     const nodes = layout.nodes.map((n) => n.node);
+    upsertSearchAttributes({ FerryNode: nodes }); // a list: `FerryNode = "node2"` finds this create
     progress.update({ phase: 'configuring hosts', done: 0, total: nodes.length, message: nodes.join(', ') });
     // every node gets the new .res; new nodes get their LVs and meta data first
     await Promise.all(layout.nodes.map(async (n) => {

@@ -11,8 +11,12 @@ import {
   FERRY_BIN, FERRY_SIM_CLI, REPO, initSimHost, simAgentEnv, startAgent, startController, stopAgentByPid, type ClusterEnv, type ManagedProcess,
 } from '../../sim/launcher.js';
 
-const SEARCH_ATTRIBUTES = ['FerryResource', 'FerryNode', 'FerryRemote', 'FerryOperation', 'FerryPhase'];
+// as scripts/stack.ts registers them on the dev server's default namespace
 const KEYWORD = 2; // INDEXED_VALUE_TYPE_KEYWORD
+const KEYWORD_LIST = 7; // INDEXED_VALUE_TYPE_KEYWORD_LIST
+const SEARCH_ATTRIBUTES: Record<string, number> = {
+  FerryResource: KEYWORD, FerryNode: KEYWORD_LIST, FerryRemote: KEYWORD, FerryOperation: KEYWORD, FerryPhase: KEYWORD,
+};
 
 export interface TestCluster {
   env: ClusterEnv;
@@ -43,7 +47,7 @@ export async function createNamespace(address: string, namespace: string): Promi
     await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs("1 day") });
     await conn.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k, KEYWORD])),
+      searchAttributes: SEARCH_ATTRIBUTES,
     });
   } finally {
     await conn.close();

@@ -55,10 +55,12 @@ describe('following an operation', () => {
     expect(byNode.exitCode).toBe(0);
     const ops = JSON.parse(String(byNode.stdout)) as { workflow_id: string; status: string; nodes: string[] }[];
     expect(ops.find((o) => o.workflow_id === 'storage-pool-create/node2/pool1')).toMatchObject({ status: 'COMPLETED', nodes: ['node2'] });
-    expect(ops.length).toBeGreaterThanOrEqual(2); // node-create, node-register, storage-pool-create
+    // FerryNode is a keyword list: the create of a resource on node1 and node2 is found by either
+    expect(ops.find((o) => o.workflow_id === 'resource-create/web0')).toMatchObject({ status: 'COMPLETED', nodes: ['node1', 'node2'] });
+    expect(ops.length).toBeGreaterThanOrEqual(3); // node-create, node-register, storage-pool-create, resource-create
     expect(ops.every((o) => o.nodes.includes('node2'))).toBe(true);
     const byRsc = await cluster.ferry(['op', 'l', '--resource', 'web0']);
-    expect(byRsc.stdout).toMatch(/┊ resource-create\/web0 ┊ createResource\s+┊ COMPLETED ┊\s+┊ web0/);
+    expect(byRsc.stdout).toMatch(/┊ resource-create\/web0 ┊ createResource\s+┊ COMPLETED ┊ node1,node2 ┊ web0/);
     expect(byRsc.stdout).not.toMatch(/pool1/);
     const show = await cluster.ferry(['op', 'show', 'resource-create/web0']);
     expect(show.exitCode).toBe(0);
