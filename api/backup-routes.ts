@@ -14,7 +14,7 @@ import { backupCreateSchema, backupRestoreSchema, parseInput, remoteNameSchema, 
 import type { Catalog, RemoteRecord } from '../activities/controller/catalog/index.js';
 import { remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
 import { listBackups, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
-import { MasterPassphraseMissingError, sealSecret } from '../activities/node/backup/secret-box.js';
+import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../activities/node/backup/secret-box.js';
 import { S3OperationError } from '../activities/node/backup/s3.js';
 import { apiError } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
@@ -67,6 +67,36 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   }
 
+  // ---- master passphrase -------------------------------------------------------------------------
+  // LINSTOR's `encryption create-passphrase` / `enter-passphrase`. The passphrase is kept in this
+  // controller's memory only (never in the catalog, never in a workflow); the catalog keeps a sealed
+  // check value so that a wrong passphrase is refused. Agents still need FERRY_MASTER_PASSPHRASE.
+  const CHECK_PROP = 'Ferry/MasterPassphraseCheck';
+  const passphraseBody = z.object({ passphrase: z.string().min(8, 'passphrase: at least 8 characters') });
+  const checkPassphrase = async (p: string): Promise<boolean> => {
+    const check = await catalog.remotes.setControllerPropOnce(CHECK_PROP, sealSecret('ferry master passphrase check', p));
+    try {
+      return openSecret(check, p) === 'ferry master passphrase check';
+    } catch {
+      return false;
+    }
+  };
+  app.post('/v1/encryption/passphrase', async (req, reply) => {
+    const b = passphraseBody.safeParse(req.body ?? {});
+    if (!b.success) return reply.code(400).send(apiError(b.error.issues.map((i) => i.message).join('; ')));
+    if (masterPassphrase() !== undefined && masterPassphrase() !== b.data.passphrase) return reply.code(409).send(apiError('the controller has a master passphrase already; use enter-passphrase after a restart'));
+    if (!(await checkPassphrase(b.data.passphrase))) return reply.code(409).send(apiError('a different master passphrase was created for this catalog before'));
+    enterMasterPassphrase(b.data.passphrase);
+    return [{ ret_code: 0, message: 'Master passphrase created.' }];
+  });
+  app.patch('/v1/encryption/passphrase', async (req, reply) => {
+    const b = passphraseBody.safeParse(req.body ?? {});
+    if (!b.success) return reply.code(400).send(apiError(b.error.issues.map((i) => i.message).join('; ')));
+    if (!(await checkPassphrase(b.data.passphrase))) return reply.code(403).send(apiError('wrong master passphrase'));
+    enterMasterPassphrase(b.data.passphrase);
+    return [{ ret_code: 0, message: 'Master passphrase entered.' }];
+  });
+
   // ---- remotes ----------------------------------------------------------------------------------
 
   app.get('/v1/remotes', async () => ({
@@ -83,6 +113,9 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
         accessKey: b.access_key, secretKey: b.secret_key, usePathStyle: b.use_path_style === undefined ? undefined : bool(b.use_path_style),
       });
       if (await catalog.remotes.get(r.name)) throw new ConflictError('remote', r.name, 'exists');
+      const passphrase = masterPassphrase();
+      if (passphrase === undefined) throw new MasterPassphraseMissingError("storing a remote's keys");
+      if (!(await checkPassphrase(passphrase))) throw new ConflictError('remote', r.name, 'state', "this controller's master passphrase is not the one the catalog's secrets were sealed with; run `ferry encryption enter-passphrase`");
       const endpoint = /^https?:\/\//.test(r.endpoint) ? r.endpoint : `https://${r.endpoint}`;
       const sealed = { accessKeySealed: sealSecret(r.accessKey), secretKeySealed: sealSecret(r.secretKey) };
       return await mutate(reply, req.query.wait === 'true', 'createRemote', backupWorkflowIds.createRemote(r.name),

@@ -246,6 +246,12 @@ export class FerryClient {
     abort: (resource: string): Promise<{ ret_code: number; message: string; workflow_id: string }[]> =>
       this.request('POST', `/v1/resource-definitions/${encodeURIComponent(resource)}/backups/abort`),
   };
+
+  /** The controller's master passphrase (seals remote keys): create once, enter after a restart. */
+  readonly encryption = {
+    createPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('POST', '/v1/encryption/passphrase', { passphrase }),
+    enterPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('PATCH', '/v1/encryption/passphrase', { passphrase }),
+  };
 }
 
 export interface AutoPlaceRequest {

@@ -74,7 +74,7 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       const { client, json } = clientFrom(cmd);
       const r = await client.backups.verify(check(remoteNameSchema, remoteName), id);
       print(json, r, () => r.ok ? `SUCCESS: backup ${r.id} verified (chain ${r.chain.join(' -> ')})` : `FAILED: backup ${r.id}: ${r.problems.map((p) => `${p.backupId}${p.key ? ` ${p.key}` : ''}: ${p.problem}`).join('; ')}`);
-      if (!r.ok) process.exitCode = 1;
+      if (!r.ok) throw new Error(`backup ${r.id} failed verification (${r.problems.length} problem(s))`);
     });
   backup.command('delete').alias('d').description('delete a backup: delete REMOTE id ID').argument('<remote>').argument('<what>', 'id').argument('<id>')
     .option('--cascade', 'also delete the backups based on it').option('--dry-run', 'only list what would be deleted')
@@ -109,5 +109,27 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       });
       const r = await op.result();
       print(json, { result: r, workflow_id: op.workflowId }, () => `SUCCESS: '${r.resource}' restored on ${r.node} from ${r.chain.join(' -> ')} (operation ${op.workflowId}).`);
+    });
+
+  // ---- encryption -------------------------------------------------------------------------------
+  const encryption = program.command('encryption').description("the controller's master passphrase (seals remote keys)");
+  const passphraseOf = (o: { passphrase?: string }): string => {
+    const p = o.passphrase ?? process.env.FERRY_MASTER_PASSPHRASE;
+    if (!p) throw new UsageErrorLike('give --passphrase or set FERRY_MASTER_PASSPHRASE');
+    return p;
+  };
+  encryption.command('create-passphrase').description('set the master passphrase of a controller that has none')
+    .option('--passphrase <p>', 'the passphrase (default $FERRY_MASTER_PASSPHRASE)')
+    .action(async (o: { passphrase?: string }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const r = await client.encryption.createPassphrase(passphraseOf(o));
+      print(json, r, () => `SUCCESS: ${r[0]?.message ?? ''}`);
+    });
+  encryption.command('enter-passphrase').description('give a restarted controller its master passphrase')
+    .option('--passphrase <p>', 'the passphrase (default $FERRY_MASTER_PASSPHRASE)')
+    .action(async (o: { passphrase?: string }, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const r = await client.encryption.enterPassphrase(passphraseOf(o));
+      print(json, r, () => `SUCCESS: ${r[0]?.message ?? ''}`);
     });
 }

@@ -13,6 +13,7 @@ import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDrbdDevice } from '../../sim/drbd/device.js';
 
 const nodes = ['node1', 'node2', 'node3'];
@@ -96,6 +97,13 @@ describe('a remote', () => {
       expect(out).not.toContain(s3cfg.accessKey);
       expect(out).not.toContain(s3cfg.secretKey);
     }
+  });
+
+  it("keys are sealed with the controller's master passphrase, which a wrong one cannot replace", async () => {
+    const wrong = await cluster.ferry(['encryption', 'enter-passphrase', '--passphrase', 'not the passphrase']);
+    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.stderr).toMatch(/wrong master passphrase/);
+    await ok(['encryption', 'enter-passphrase', '--passphrase', 'backups-test master passphrase']);
   });
 });
 
@@ -204,6 +212,30 @@ describe('a shipment', () => {
   }, 120_000);
 });
 
+describe('MaxConcurrentBackupsPerNode', () => {
+  it('lets two backups ship from a node at once; the third waits its turn, saying behind whom', async () => {
+    for (const r of ['bk2', 'bk3']) {
+      await ok(['rd', 'c', r]);
+      await ok(['vd', 'c', r, '64M']);
+      await ok(['r', 'c', 'node1', r, '--storage-pool', 'pool1']);
+      writeVolume('node1', r, 0, randomData(r, 24 * MiB));
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    const ops = await Promise.all(['bk1', 'bk2', 'bk3'].map((resource) => cluster.client.backups.create({ remote: 'bk', resource, full: true })));
+    let queued: { phase: string; queuedBehind?: string[] } | undefined;
+    await cluster.eventually('one backup is queued behind the two others', async () => {
+      for (const op of ops) {
+        const p = (await op.progress()) as { phase: string; queuedBehind?: string[] } | null;
+        if (p?.queuedBehind) queued = p;
+      }
+      return queued !== undefined;
+    }, 60_000);
+    expect(queued!.phase).toMatch(/^queued behind backup\/bk\d\/back_\d{8}_\d{6}, backup\/bk\d\/back_\d{8}_\d{6} \(MaxConcurrentBackupsPerNode=2 on node1\)$/);
+    const results = await Promise.all(ops.map((op) => op.result()));
+    expect(results.map((r) => r.mode)).toEqual(['full', 'full', 'full']);
+  }, 180_000);
+});
+
 describe('bad requests', () => {
   it('fail clearly and change nothing in the catalog or the bucket', async () => {
     const keys = await bucketKeys();
@@ -231,6 +263,43 @@ describe('bad requests', () => {
     const snaps = String((await cluster.sim(['state', 'node1'])).stdout).match(/bk1_00000_back_\d{8}_\d{6}/g) ?? [];
     expect(new Set(snaps).size).toBe(1); // only the base of the next incremental
   }, 120_000);
+});
+
+describe('damaged backups', () => {
+  it('fail a restore clearly and leave no half-made resource behind', async () => {
+    // bk1's newest backup: one data object; replace its bytes (same length) behind ferry's back
+    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: { id: string; vlms: { s3: { key: string } }[] }[] };
+    const key = l.linstor.at(-1)!.vlms[0]!.s3.key;
+    const size = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomData('rot', size) }));
+    const verify = await cluster.ferry(['backup', 'verify', 'bk', l.linstor.at(-1)!.id]);
+    expect(verify.exitCode).toBe(1);
+    expect(verify.stdout).toMatch(/FAILED: .*sha256/);
+    const damaged = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk1bad', '--resource', 'bk1']);
+    expect(damaged.exitCode).not.toBe(0);
+    expect(damaged.stderr).toMatch(/backup data is damaged: checksum mismatch in s3:\/\/[^ ]+ part 1/);
+    // the incremental of bk0 loses its data object
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: incId.replace('_back_', '_00000_back_') }));
+    const missing = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk0again', '--id', incId]);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(/data object bk0_00000_back_\d{8}_\d{6} of backup bk0_back_\d{8}_\d{6} is missing/);
+    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name).filter((n) => n === 'bk1bad' || n === 'bk0again')).toEqual([]);
+    const lvs = String((await cluster.sim(['state', 'node2'])).stdout);
+    expect(lvs).not.toMatch(/bk1bad_|bk0again_/);
+  }, 120_000);
+
+  it('are deleted with their dependents only with --cascade; --dry-run only lists', async () => {
+    const refused = await cluster.ferry(['backup', 'delete', 'bk', 'id', fullId]);
+    expect(refused.exitCode).toBe(5);
+    expect(refused.stderr).toContain(`backup ${fullId} cannot be deleted: 1 backup(s) are based on it (${incId})`);
+    const dry = await ok(['backup', 'delete', 'bk', 'id', fullId, '--cascade', '--dry-run']);
+    expect(dry.stdout).toContain(`Would delete ${incId}, ${fullId}`);
+    expect((await bucketKeys()).filter((k) => k.startsWith('bk0_'))).toEqual([`${fullId}.meta`, fullId.replace('_back_', '_00000_back_'), `${incId}.meta`].sort());
+    await ok(['backup', 'delete', 'bk', 'id', fullId, '--cascade']);
+    expect((await bucketKeys()).filter((k) => k.startsWith('bk0_'))).toEqual([]);
+    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { origin_rsc: string }[] };
+    expect(l.linstor.filter((b) => b.origin_rsc === 'bk0')).toEqual([]);
+  }, 60_000);
 });
 
 describe('secrets', () => {

@@ -131,4 +131,14 @@ export class RemoteStore {
     const r = await this.db.get<{ value: string }>(`SELECT value FROM controller_props WHERE key = ?`, [key]);
     return r ? String(r.value) : undefined;
   }
+
+  /** Sets a controller property only if it is not set yet; returns the value in place. */
+  async setControllerPropOnce(key: string, value: string): Promise<string> {
+    return this.db.tx(async (tx) => {
+      const cur = await tx.get<{ value: string }>(`SELECT value FROM controller_props WHERE key = ?`, [key]);
+      if (cur) return String(cur.value);
+      await tx.run(`INSERT INTO controller_props (key, value) VALUES (?, ?)`, [key, value]);
+      return value;
+    });
+  }
 }
