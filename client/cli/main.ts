@@ -136,7 +136,11 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof CommanderError) {
+      // a command group without its subcommand (`ferry rd`): commander printed the usage, say why it failed
+      if (e.exitCode !== 0 && e.code === 'commander.help') process.stderr.write('ERROR: a subcommand is missing; see the usage above\n');
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
     if (e instanceof UsageError || e instanceof UsageErrorLike) {
       process.stderr.write(`ERROR: ${e.message}\n`);
       return EXIT.usage;
