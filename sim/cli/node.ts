@@ -38,6 +38,9 @@ function resolveCluster(o: Partial<ClusterOptions>, root: string) {
   };
 }
 
+/** The controller's API token, when it wants one (FERRY_API_TOKEN, as for the ferry CLI). */
+const apiToken = (): { token?: string } => (process.env.FERRY_API_TOKEN ? { token: process.env.FERRY_API_TOKEN } : {});
+
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
 async function startDetached(root: string, node: string, o: Partial<ClusterOptions>): Promise<void> {
@@ -78,7 +81,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     await initSimHost(root, name, { vg: o.vg, pool: o.pool, size: o.size });
     say(`simulated host ${name}: ${o.vg}/${o.pool} in ${simNodeDir(name, root)}`);
     const { controllers } = resolveCluster(o, root);
-    const client = new FerryClient({ controllers, timeoutMs: 60_000 });
+    const client = new FerryClient({ controllers, timeoutMs: 60_000, ...apiToken() });
     const known = await client.nodes.list();
     if (known.some((n) => n.name === name)) {
       say(`node ${name} is in the catalog already`);
@@ -126,7 +129,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const { controllers } = resolveCluster(o, root);
       let names: string[];
       try {
-        names = (await new FerryClient({ controllers, timeoutMs: 30_000 }).resources.list({ nodes: [name] })).filter((r) => r.node_name === name).map((r) => r.name);
+        names = (await new FerryClient({ controllers, timeoutMs: 30_000, ...apiToken() }).resources.list({ nodes: [name] })).filter((r) => r.node_name === name).map((r) => r.name);
       } catch (e) {
         throw new Error(`cannot ask the controller for resources on ${name}: ${(e as Error).message}; --force removes it anyway`);
       }
