@@ -138,7 +138,13 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
       progress = { phase: 'taking the snapshot', node };
       const refs = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg, lv: v.lv }));
       snapshotTaken = true;
-      await ops.short.createSnapshot({ resource: input.resource, snapshot: input.snapshot, volumes: refs });
+      // I/O suspended on the shipping node while its LVs are snapshotted (consistent across volumes)
+      const io = await ops.short.suspendResourceIo(input.resource);
+      try {
+        await ops.short.createSnapshot({ resource: input.resource, snapshot: input.snapshot, volumes: refs });
+      } finally {
+        if (io.suspended) await CancellationScope.nonCancellable(() => ops.short.resumeResourceIo(input.resource));
+      }
       let base = plan.base;
       let fullBecause = plan.fullBecause;
       if (base) {
