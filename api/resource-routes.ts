@@ -145,6 +145,8 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.delete<{ Params: { rsc: string } } & Wait>('/v1/resource-definitions/:rsc', async (req, reply) => {
     try {
       const rd = await requireRd(req.params.rsc);
+      const snaps = await catalog.snapshots.list({ resource: rd.name });
+      if (snaps.length) throw new ConflictError('resource definition', rd.name, 'in-use', `resource definition '${rd.name}' has snapshots (${snaps.map((x) => x.name).join(', ')}); delete them first: ferry snapshot delete ${rd.name} SNAPSHOT`);
       return await mutate(reply, req.query.wait === 'true', 'deleteResourceDefinition', workflowIds.deleteResourceDefinition(rd.name),
         [{ resource: rd.name }], `Resource definition '${rd.name}' deleted.`, { RscDfn: rd.name });
     } catch (e) {

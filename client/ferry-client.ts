@@ -215,6 +215,23 @@ export class FerryClient {
       this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(r.resource)}/resources/${encodeURIComponent(r.node)}`),
   };
 
+  /** Snapshots of resources: consistent thin snapshots of every diskful replica. */
+  readonly snapshots = {
+    list: (f: { resources?: string[] } = {}): Promise<SnapshotInfo[]> => this.request('GET', `/v1/view/snapshots${query({ resources: f.resources })}`),
+    get: (resource: string, snapshot: string): Promise<SnapshotInfo> =>
+      this.request('GET', `/v1/resource-definitions/${encodeURIComponent(resource)}/snapshots/${encodeURIComponent(snapshot)}`),
+    create: (s: { resource: string; snapshot: string }): Promise<Operation<SnapshotCreateResult>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(s.resource)}/snapshots`, { name: s.snapshot }),
+    delete: (s: { resource: string; snapshot: string }): Promise<Operation<{ resource: string; snapshot: string; nodes: string[] }>> =>
+      this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(s.resource)}/snapshots/${encodeURIComponent(s.snapshot)}`),
+    /** Only to the most recent snapshot; the resource must be unused everywhere. */
+    rollback: (s: { resource: string; snapshot: string }): Promise<Operation<{ resource: string; snapshot: string; nodes: string[] }>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(s.resource)}/snapshot-rollback/${encodeURIComponent(s.snapshot)}`),
+    /** A new resource definition `target` with the snapshot's content, on the snapshot's nodes. */
+    restore: (s: { resource: string; snapshot: string; target: string }): Promise<Operation<{ resource: string; nodes: string[]; from: string }>> =>
+      this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(s.resource)}/snapshot-restore-resource/${encodeURIComponent(s.snapshot)}`, { to_resource: s.target }),
+  };
+
   /** S3 remotes: keys go in, never come out. */
   readonly remotes = {
     list: (): Promise<{ s3_remotes: RemoteJson[] }> => this.request('GET', '/v1/remotes'),
@@ -252,6 +269,26 @@ export class FerryClient {
     createPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('POST', '/v1/encryption/passphrase', { passphrase }),
     enterPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('PATCH', '/v1/encryption/passphrase', { passphrase }),
   };
+}
+
+/** LINSTOR's snapshot definition JSON, as /v1/view/snapshots returns it. */
+export interface SnapshotInfo {
+  name: string;
+  resource_name: string;
+  nodes: string[];
+  flags: string[];
+  state: string;
+  volume_definitions: { volume_number: number; size_kib: number }[];
+  snapshots: { snapshot_name: string; node_name: string; create_timestamp: number; storage_pool_name: string }[];
+  create_timestamp: number;
+}
+
+export interface SnapshotCreateResult {
+  resource: string;
+  snapshot: string;
+  nodes: string[];
+  ioSuspended: boolean;
+  notes: string[];
 }
 
 export interface AutoPlaceRequest {

@@ -6,3 +6,4 @@ export { createResourceDefinition, createVolumeDefinition, deleteResourceDefinit
 export { createResource } from './create-resource.js';
 export { deleteResource } from './delete-resource.js';
 export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';
+export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapshot, restoreResourceSnapshot } from './snapshots.js';

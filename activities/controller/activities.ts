@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Catalog, HostInventory } from './catalog/index.js';
 import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
+import { createSnapshotActivities } from './snapshots.js';
 import { createBackupActivities } from './backups.js';
 
 export interface NodeSpec {
@@ -18,6 +19,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
   return {
     ...createStoragePoolActivities(deps),
     ...createResourceActivities(deps),
+    ...createSnapshotActivities(deps),
     ...createBackupActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
@@ -44,3 +46,4 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
 export type ControllerActivities = ReturnType<typeof createControllerActivities>;
 export type { StoragePoolSpec } from './storage-pools.js';
 export type { ResourceLayout, PlaceResourceInput } from './resources.js';
+export type { SnapshotPlan } from './snapshots.js';

@@ -7,6 +7,7 @@ import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
+import { registerSnapshotCommands } from './snapshots.js';
 import { registerOperationCommands } from './operations.js';
 import { registerErrorReportCommands } from './error-reports.js';
 import { registerTokenCommands } from './tokens.js';
@@ -100,6 +101,7 @@ export function buildCli(): Command {
     });
 
   registerResourceCommands(program, { clientFrom, print, check });
+  registerSnapshotCommands(program, { clientFrom, print, check });
   registerOperationCommands(program, { clientFrom, print, check });
   registerErrorReportCommands(program, { clientFrom, print, check });
   registerTokenCommands(program, { check });

@@ -5,18 +5,21 @@ import { StoragePoolStore } from './pools.js';
 import { ResourceStore } from './resources.js';
 import { RemoteStore } from './remotes.js';
 import { ErrorReportStore } from './error-reports.js';
+import { SnapshotStore } from './snapshots.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
   readonly nodes: NodeStore;
   readonly storagePools: StoragePoolStore;
   readonly resources: ResourceStore;
+  readonly snapshots: SnapshotStore;
   readonly remotes: RemoteStore;
   readonly errorReports: ErrorReportStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
     this.resources = new ResourceStore(db);
+    this.snapshots = new SnapshotStore(db);
     this.errorReports = new ErrorReportStore(db);
     this.remotes = new RemoteStore(db);
   }
@@ -37,3 +40,4 @@ export type { StoragePoolRecord, PoolProvider } from './pools.js';
 export { DISKLESS_POOL } from './pools.js';
 export type { ResourceDefinitionRecord, VolumeDefinitionRecord, ResourceRecord, VolumeRecord, ResourceFlag } from './resources.js';
 export type { RemoteRecord, LastBackupRecord, BackupSlot } from './remotes.js';
+export type { SnapshotRecord, SnapshotNodeRecord, SnapshotState } from './snapshots.js';

@@ -89,6 +89,30 @@ const MIGRATIONS: Record<number, string[]> = {
       acquired_at BIGINT NOT NULL
     )`,
   ],
+  // 3: snapshots: a definition per (resource, snapshot) with its volumes' sizes and state, and a
+  // row per node holding the thin snapshot LVs (vg and thin pool recorded).
+  3: [
+    `CREATE TABLE IF NOT EXISTS snapshot_definitions (
+      resource TEXT NOT NULL,
+      name TEXT NOT NULL,
+      state TEXT NOT NULL,
+      holder TEXT NOT NULL,
+      volumes TEXT NOT NULL DEFAULT '[]',
+      props TEXT NOT NULL DEFAULT '{}',
+      created_at BIGINT NOT NULL,
+      PRIMARY KEY (resource, name)
+    )`,
+    `CREATE TABLE IF NOT EXISTS snapshots (
+      resource TEXT NOT NULL,
+      snapshot TEXT NOT NULL,
+      node TEXT NOT NULL,
+      storage_pool TEXT NOT NULL,
+      vg TEXT NOT NULL,
+      thin_pool TEXT NOT NULL,
+      PRIMARY KEY (resource, snapshot, node),
+      FOREIGN KEY (resource, snapshot) REFERENCES snapshot_definitions(resource, name) ON DELETE CASCADE
+    )`,
+  ],
   // 4: remotes (S3 keys sealed with the master passphrase), the last backup of each resource to
   // each remote (base of the next incremental), and backup shipping slots per node.
   4: [
