@@ -12,6 +12,7 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerResourceGroupRoutes } from './resource-group-routes.js';
 import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { registerOperationRoutes } from './operations-routes.js';
 import { registerErrorReportRoutes } from './error-report-routes.js';
@@ -111,6 +112,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
+  registerResourceGroupRoutes(app, { cfg, catalog, now, mutate });
   registerSnapshotRoutes(app, { cfg, catalog, now, mutate });
   registerOperationRoutes(app, deps);
   registerErrorReportRoutes(app, deps);

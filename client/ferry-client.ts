@@ -3,6 +3,7 @@
 import type { ErrorReport } from '../core/error-report.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
+import type { EffectivePropertyJson, ResourceGroupJson } from '../api/resource-group-routes.js';
 
 export class FerryApiError extends Error {
   constructor(readonly status: number, message: string, readonly body?: unknown) {
@@ -181,6 +182,50 @@ export class FerryClient {
         volume_definition: { size_kib: Math.ceil(v.sizeBytes / 1024), ...(v.volumeNumber !== undefined ? { volume_number: v.volumeNumber } : {}) },
         ...(v.minor !== undefined ? { drbd_minor_number: v.minor } : {}),
       }),
+    /** Grows a volume (never shrinks): every diskful replica's LV, then DRBD (`vd set-size`). */
+    setSize: (v: { resource: string; volumeNumber: number; sizeBytes: number }): Promise<Operation<{ resource: string; volumeNumber: number; sizeBytes: number; deviceBytes: number | null }>> =>
+      this.mutate('PUT', `/v1/resource-definitions/${encodeURIComponent(v.resource)}/volume-definitions/${v.volumeNumber}`, { size_kib: Math.ceil(v.sizeBytes / 1024) }),
+  };
+
+  /** Resource groups: templates with an autoplacer select filter; `spawn` defines and places a resource in one operation. */
+  readonly resourceGroups = {
+    list: (): Promise<ResourceGroupJson[]> => this.request('GET', '/v1/resource-groups'),
+    get: (name: string): Promise<ResourceGroupJson> => this.request('GET', `/v1/resource-groups/${encodeURIComponent(name)}`),
+    create: (g: { name: string; description?: string } & SelectFilterRequest): Promise<Operation<{ name: string; created: boolean }>> =>
+      this.mutate('POST', '/v1/resource-groups', { name: g.name, ...(g.description !== undefined ? { description: g.description } : {}), select_filter: selectFilterBody(g) }),
+    /** Changes the fields given; null clears one. */
+    modify: (g: { name: string; description?: string } & { [K in keyof SelectFilterRequest]?: SelectFilterRequest[K] | null }): Promise<Operation<unknown>> =>
+      this.mutate('PUT', `/v1/resource-groups/${encodeURIComponent(g.name)}`, { ...(g.description !== undefined ? { description: g.description } : {}), select_filter: selectFilterBody(g) }),
+    delete: (name: string): Promise<Operation<{ name: string; deleted: boolean }>> => this.mutate('DELETE', `/v1/resource-groups/${encodeURIComponent(name)}`),
+    /** A resource definition in the group, its volumes (`sizesBytes`) and its replicas by the group's select filter. */
+    spawn: (s: { resourceGroup: string; resource: string; sizesBytes: number[] }): Promise<Operation<CreateResourceResult>> =>
+      this.mutate('POST', `/v1/resource-groups/${encodeURIComponent(s.resourceGroup)}/spawn`, { resource_definition_name: s.resource, volume_sizes: s.sizesBytes.map((b) => Math.ceil(b / 1024)) }),
+  };
+
+  /**
+   * Properties of resource groups, resource definitions, resources and storage pools (a null value
+   * deletes the key); `list` with `effective` adds inherited values with the level they come from.
+   */
+  readonly properties = {
+    set: (target: PropertyTargetRequest, changes: Record<string, string | null>): Promise<Operation<{ changed: string[]; adjusted: string[] }>> => {
+      const body = {
+        override_props: Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== null)),
+        delete_props: Object.entries(changes).filter(([, v]) => v === null).map(([k]) => k),
+      };
+      const e = encodeURIComponent;
+      const path = 'resourceGroup' in target ? `/v1/resource-groups/${e(target.resourceGroup)}`
+        : 'storagePool' in target ? `/v1/nodes/${e(target.node)}/storage-pools/${e(target.storagePool)}`
+        : 'node' in target ? `/v1/resource-definitions/${e(target.resource)}/resources/${e(target.node)}`
+        : `/v1/resource-definitions/${e(target.resource)}`;
+      return this.mutate('PUT', path, body);
+    },
+    list: (target: PropertyTargetRequest, opts: { effective?: boolean } = {}): Promise<EffectivePropertyJson[]> => {
+      const q = 'resourceGroup' in target ? { resource_group: target.resourceGroup }
+        : 'storagePool' in target ? { node: target.node, storage_pool: target.storagePool }
+        : 'node' in target ? { resource: target.resource, node: target.node } : { resource: target.resource };
+      const qs = Object.entries({ ...q, ...(opts.effective ? { effective: 'true' } : {}) }).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+      return this.request('GET', `/v1/ferry/properties?${qs}`);
+    },
   };
 
   readonly resources = {
@@ -367,4 +412,81 @@ export interface BackupCreateResultJson {
   base: string | null;
   fullBecause: string | null;
   volumes: { vlmNr: number; key: string; compressedBytes: number; uncompressedBytes: number; parts: number; reusedParts: number[]; resumed: boolean }[];
+}
+
+/** The autoplacer's select filter of a resource group (LINSTOR's AutoSelectFilter). */
+export interface SelectFilterRequest {
+  placeCount?: number;
+  storagePools?: string[];
+  replicasOnSame?: string[];
+  replicasOnDifferent?: string[];
+  doNotPlaceWith?: string[];
+  doNotPlaceWithRegex?: string;
+  disklessOnRemaining?: boolean;
+}
+
+function selectFilterBody(g: { [K in keyof SelectFilterRequest]?: SelectFilterRequest[K] | null }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const put = (k: string, v: unknown) => { if (v !== undefined) out[k] = v; };
+  put('place_count', g.placeCount);
+  put('storage_pool_list', g.storagePools);
+  put('replicas_on_same', g.replicasOnSame);
+  put('replicas_on_different', g.replicasOnDifferent);
+  put('not_place_with_rsc', g.doNotPlaceWith);
+  put('not_place_with_rsc_regex', g.doNotPlaceWithRegex);
+  put('diskless_on_remaining', g.disklessOnRemaining);
+  return out;
+}
+
+/** The object whose properties are set or listed. */
+export type PropertyTargetRequest =
+  | { resourceGroup: string }
+  | { resource: string }
+  | { resource: string; node: string }
+  | { node: string; storagePool: string };
+
+export type { EffectivePropertyJson, ResourceGroupJson };
+
+export interface ScheduleInput {
+  name: string;
+  fullCron: string;
+  /** null (modify): remove the incremental cron */
+  incrCron?: string | null;
+  keepLocal?: number | null;
+  keepRemote?: number | null;
+  /** e.g. 30d, 12h, 2w */
+  keepWithin?: string | null;
+  onFailure?: 'SKIP' | 'RETRY';
+  maxRetries?: number;
+}
+
+function scheduleBody(s: Partial<ScheduleInput> & { name: string }): Record<string, unknown> {
+  const b: Record<string, unknown> = { schedule_name: s.name, full_cron: s.fullCron, inc_cron: s.incrCron, keep_local: s.keepLocal, keep_remote: s.keepRemote, keep_within: s.keepWithin, on_failure: s.onFailure, max_retries: s.maxRetries };
+  return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined));
+}
+
+export interface ScheduleJson {
+  schedule_name: string;
+  full_cron: string;
+  inc_cron?: string;
+  keep_local?: number;
+  keep_remote?: number;
+  keep_within?: string;
+  on_failure: 'SKIP' | 'RETRY';
+  max_retries: number;
+  next_run: string | null;
+}
+
+export interface ScheduleByResourceJson {
+  rsc_name: string;
+  remote_name: string | null;
+  schedule_name: string | null;
+  enabled?: boolean;
+  reason: string;
+  level?: 'controller' | 'rg' | 'rd';
+  last_run?: string | null;
+  last_result?: string | null;
+  last_backup?: string | null;
+  next_run?: string | null;
+  paused?: boolean | null;
 }

@@ -7,6 +7,7 @@ import { createNodeActivities } from '../activities/node/activities.js';
 import { createResourceNodeActivities } from '../activities/node/resources.js';
 import { createSnapshotNodeActivities } from '../activities/node/snapshots.js';
 import { createBackupNodeActivities } from '../activities/node/backups.js';
+import { createResizeNodeActivities } from '../activities/node/resize.js';
 import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
@@ -41,7 +42,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     namespace: cfg.temporal.namespace,
     taskQueue,
     interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log })] },
-    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }) },
+    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }) },
     dataConverter: ferryDataConverter(),
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
     maxHeartbeatThrottleInterval: '1 second',

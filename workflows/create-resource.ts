@@ -6,7 +6,7 @@ import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ControllerActivities, PlaceResourceInput } from '../activities/controller/activities.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
-import { trackProgress } from './progress.js';
+import { trackProgress, type ProgressTracker } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -19,7 +19,15 @@ export { progressQuery } from './progress.js';
 export async function createResource(input: CreateResourceInput): Promise<{ resource: string; nodes: string[]; added: string[] }> {
   upsertSearchAttributes({ FerryResource: [input.resource], FerryOperation: ['resource-create'] });
   const progress = trackProgress({ phase: 'waiting for the resource lock', done: 0, total: 0, unit: 'nodes' });
-  return withResourceLock(input.resource, async () => {
+  return withResourceLock(input.resource, () => deployResource(input, progress));
+}
+
+/**
+ * The steps of `r create` under the caller's resource lock: place, configure every host, skip the
+ * initial sync of new thin volumes, wait for UpToDate, record. `rg spawn` runs them too.
+ */
+export async function deployResource(input: CreateResourceInput, progress: ProgressTracker): Promise<{ resource: string; nodes: string[]; added: string[] }> {
+  {
     progress.update({ phase: 'placing' });
     const { added, layout } = await catalog.catalogPlaceResource(input);
     const nodes = layout.nodes.map((n) => n.node);
@@ -53,5 +61,5 @@ export async function createResource(input: CreateResourceInput): Promise<{ reso
     }
     progress.update({ phase: 'done' });
     return { resource: input.resource, nodes, added };
-  });
+  }
 }

@@ -7,3 +7,4 @@ export { createResource } from './create-resource.js';
 export { deleteResource } from './delete-resource.js';
 export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';
 export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapshot, restoreResourceSnapshot } from './snapshots.js';
+export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnResources, setObjectProperties, resizeVolumeDefinition } from './resource-groups.js';

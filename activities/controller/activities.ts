@@ -6,6 +6,7 @@ import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
 import { createSnapshotActivities } from './snapshots.js';
 import { createBackupActivities } from './backups.js';
+import { createResourceGroupActivities } from './resource-groups.js';
 
 export interface NodeSpec {
   name: string;
@@ -21,6 +22,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
     ...createResourceActivities(deps),
     ...createSnapshotActivities(deps),
     ...createBackupActivities(deps),
+    ...createResourceGroupActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });

@@ -7,6 +7,8 @@ import type { AuxMatchInput } from '../../core/autoplacer.js';
 import type { Catalog, ResourceFlag } from './catalog/index.js';
 import { DEFAULT_RESOURCE_GROUP } from './catalog/resources.js';
 import { asFailure, planPlacement } from './placement.js';
+import type { DrbdResourceOptions } from '../../core/drbd-config.js';
+import { drbdOptionsFromProps } from '../../core/drbd-props.js';
 export { planPlacement, placementCluster, placementCandidates, placeReplicasAmong as placeReplicas } from './placement.js';
 
 /** Everything a node needs to bring one resource up: the .res contents and its own volumes. */
@@ -25,6 +27,8 @@ export interface ResourceLayout {
     vg: string | null;
     thinPool: string | null;
   }[];
+  /** DRBD options from DrbdOptions/<Section>/<option> properties (core/drbd-props.ts); absent: none. */
+  options?: DrbdResourceOptions;
 }
 
 export interface PlaceResourceInput {
@@ -91,12 +95,15 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
         thinPool: sp?.props['StorDriver/ThinPool'] ?? null,
       });
     }
+    const rg = await catalog.resourceGroups.get(rd.resourceGroup);
+    const options = drbdOptionsFromProps({ 'resource-definition': rd.props, 'resource-group': rg?.props, controller: await catalog.resourceGroups.controllerProps() });
     return {
       resource,
       port: rd.port,
       secret: rd.secret,
       volumes: vds.map((v) => ({ volumeNumber: v.volumeNumber, minor: v.minor, sizeBytes: v.sizeBytes })),
       nodes,
+      ...(Object.keys(options).length ? { options } : {}),
     };
   }
 

@@ -50,7 +50,7 @@ function drbdConfig(layout: ResourceLayout): DrbdResourceConfig {
         disk: n.diskless || !n.vg ? null : lvDevicePath(n.vg, volumeLvName(layout.resource, v.volumeNumber)),
       })),
     })),
-    options: { net: { 'cram-hmac-alg': 'sha1', 'shared-secret': layout.secret } },
+    options: { ...layout.options, net: { ...layout.options?.net, 'cram-hmac-alg': 'sha1', 'shared-secret': layout.secret } },
   };
 }
 

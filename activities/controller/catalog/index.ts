@@ -6,6 +6,7 @@ import { ResourceStore } from './resources.js';
 import { RemoteStore } from './remotes.js';
 import { ErrorReportStore } from './error-reports.js';
 import { SnapshotStore } from './snapshots.js';
+import { ResourceGroupStore } from './resource-groups.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
@@ -15,6 +16,7 @@ export class Catalog {
   readonly snapshots: SnapshotStore;
   readonly remotes: RemoteStore;
   readonly errorReports: ErrorReportStore;
+  readonly resourceGroups: ResourceGroupStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
@@ -22,6 +24,7 @@ export class Catalog {
     this.snapshots = new SnapshotStore(db);
     this.errorReports = new ErrorReportStore(db);
     this.remotes = new RemoteStore(db);
+    this.resourceGroups = new ResourceGroupStore(db);
   }
 
   static async open(url: string): Promise<Catalog> {
@@ -41,3 +44,4 @@ export { DISKLESS_POOL } from './pools.js';
 export type { ResourceDefinitionRecord, VolumeDefinitionRecord, ResourceRecord, VolumeRecord, ResourceFlag } from './resources.js';
 export type { RemoteRecord, LastBackupRecord, BackupSlot } from './remotes.js';
 export type { SnapshotRecord, SnapshotNodeRecord, SnapshotState } from './snapshots.js';
+export type { ResourceGroupRecord, SelectFilter, PropertyTarget } from './resource-groups.js';
