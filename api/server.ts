@@ -19,6 +19,7 @@ import { registerErrorReportRoutes } from './error-report-routes.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { httpsOptions, registerAuth } from './auth.js';
 import { registerBackupRoutes } from './backup-routes.js';
+import { registerScheduleRoutes } from './schedule-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 
 export interface ApiDeps {
@@ -118,6 +119,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorReportRoutes(app, deps);
   registerMetricsRoutes(app, deps);
   registerBackupRoutes(app, { cfg, catalog, client, now, mutate });
+  registerScheduleRoutes(app, { cfg, catalog, client, now, mutate });
 
   app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {
     const path = req.params['*'];

@@ -310,6 +310,23 @@ export class FerryClient {
   };
 
   /** The controller's master passphrase (seals remote keys): create once, enter after a restart. */
+  /** Scheduled backup shipping: schedules, their enablement per remote (controller / rg / rd level), what applies to each resource. */
+  readonly schedules = {
+    list: (): Promise<{ data: ScheduleJson[] }> => this.request('GET', '/v1/schedules'),
+    create: (s: ScheduleInput): Promise<Operation<{ schedule: string; reconcile: unknown }>> => this.mutate('POST', '/v1/schedules', scheduleBody(s)),
+    modify: (s: Partial<ScheduleInput> & { name: string }): Promise<Operation<{ schedule: string; reconcile: unknown }>> =>
+      this.mutate('PUT', `/v1/schedules/${encodeURIComponent(s.name)}`, scheduleBody(s)),
+    delete: (name: string): Promise<Operation<{ schedule: string; reconcile: unknown }>> => this.mutate('DELETE', `/v1/schedules/${encodeURIComponent(name)}`),
+    listByResource: (): Promise<{ data: ScheduleByResourceJson[] }> => this.request('GET', '/v1/schedules/list-by-resource'),
+    /** `backup schedule enable|disable|delete`: at the controller level, or for one resource group (rg) or resource definition (rd). */
+    setEnabled: (e: { remote: string; schedule: string; enabled: boolean | null; rg?: string; rd?: string }): Promise<Operation<{ reconcile: unknown }>> => {
+      const path = `/v1/remotes/${encodeURIComponent(e.remote)}/backups/schedule/${encodeURIComponent(e.schedule)}`;
+      const body = { ...(e.rg ? { rg_name: e.rg } : {}), ...(e.rd ? { rsc_name: e.rd } : {}) };
+      if (e.enabled === null) return this.mutate('DELETE', `${path}${e.rg ? `?rg_name=${encodeURIComponent(e.rg)}` : e.rd ? `?rsc_name=${encodeURIComponent(e.rd)}` : ''}`);
+      return this.mutate('POST', `${path}/${e.enabled ? 'enable' : 'disable'}`, body);
+    },
+  };
+
   readonly encryption = {
     createPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('POST', '/v1/encryption/passphrase', { passphrase }),
     enterPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('PATCH', '/v1/encryption/passphrase', { passphrase }),

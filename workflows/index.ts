@@ -8,3 +8,4 @@ export { deleteResource } from './delete-resource.js';
 export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';
 export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapshot, restoreResourceSnapshot } from './snapshots.js';
 export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnResources, setObjectProperties, resizeVolumeDefinition } from './resource-groups.js';
+export { scheduleCreate, scheduleModify, scheduleDelete, scheduleEnablement, scheduledBackupRun, backupRetention } from './schedules.js';

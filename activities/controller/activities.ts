@@ -6,6 +6,7 @@ import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
 import { createSnapshotActivities } from './snapshots.js';
 import { createBackupActivities } from './backups.js';
+import { createScheduleActivities } from './schedules.js';
 import { createResourceGroupActivities } from './resource-groups.js';
 
 export interface NodeSpec {
@@ -22,6 +23,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
     ...createResourceActivities(deps),
     ...createSnapshotActivities(deps),
     ...createBackupActivities(deps),
+    ...createScheduleActivities(deps),
     ...createResourceGroupActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {

@@ -13,6 +13,7 @@ import { registerErrorReportCommands } from './error-reports.js';
 import { registerTokenCommands } from './tokens.js';
 import { transportFromEnv } from '../transport.js';
 import { registerBackupCommands } from './backups.js';
+import { registerScheduleCommands } from './schedules.js';
 import { registerResourceGroupCommands } from './resource-groups.js';
 
 /** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
@@ -107,6 +108,7 @@ export function buildCli(): Command {
   registerErrorReportCommands(program, { clientFrom, print, check });
   registerTokenCommands(program, { check });
   registerBackupCommands(program, { clientFrom, print, check });
+  registerScheduleCommands(program, { clientFrom, print, check });
   registerResourceGroupCommands(program, { clientFrom, print, check });
 
   program.command('controller').description('run the controller: REST API and controller worker').action(async () => {

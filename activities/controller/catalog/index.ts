@@ -7,6 +7,7 @@ import { RemoteStore } from './remotes.js';
 import { ErrorReportStore } from './error-reports.js';
 import { SnapshotStore } from './snapshots.js';
 import { ResourceGroupStore } from './resource-groups.js';
+import { ScheduleStore } from './schedules.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
@@ -16,6 +17,7 @@ export class Catalog {
   readonly snapshots: SnapshotStore;
   readonly remotes: RemoteStore;
   readonly errorReports: ErrorReportStore;
+  readonly schedules: ScheduleStore;
   readonly resourceGroups: ResourceGroupStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
@@ -24,6 +26,7 @@ export class Catalog {
     this.snapshots = new SnapshotStore(db);
     this.errorReports = new ErrorReportStore(db);
     this.remotes = new RemoteStore(db);
+    this.schedules = new ScheduleStore(db);
     this.resourceGroups = new ResourceGroupStore(db);
   }
 

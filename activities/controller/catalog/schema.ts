@@ -166,6 +166,52 @@ const MIGRATIONS: Record<number, string[]> = {
     )`,
     `CREATE INDEX IF NOT EXISTS error_reports_last_at ON error_reports (last_at)`,
   ],
+  // 8: backup schedules (cron, retention, on-failure), their enablement per remote at controller
+  // (target ''), resource-group or resource-definition level, the last scheduled run per resource,
+  // and the backups each schedule made (what its retention may delete).
+  8: [
+    `CREATE TABLE IF NOT EXISTS backup_schedules (
+      name TEXT PRIMARY KEY,
+      full_cron TEXT NOT NULL,
+      incr_cron TEXT,
+      keep_local INTEGER,
+      keep_remote INTEGER,
+      keep_within_ms BIGINT,
+      on_failure TEXT NOT NULL,
+      max_retries INTEGER NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS backup_schedule_enablement (
+      remote TEXT NOT NULL,
+      schedule TEXT NOT NULL,
+      level TEXT NOT NULL,
+      target TEXT NOT NULL,
+      enabled INTEGER NOT NULL,
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (remote, schedule, level, target)
+    )`,
+    `CREATE TABLE IF NOT EXISTS backup_schedule_runs (
+      remote TEXT NOT NULL,
+      schedule TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      last_run_at BIGINT NOT NULL,
+      last_result TEXT NOT NULL,
+      last_kind TEXT,
+      last_backup_id TEXT,
+      last_full_at BIGINT,
+      PRIMARY KEY (remote, schedule, resource)
+    )`,
+    `CREATE TABLE IF NOT EXISTS backup_schedule_backups (
+      remote TEXT NOT NULL,
+      schedule TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      backup_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      PRIMARY KEY (remote, backup_id)
+    )`,
+  ],
 };
 
 /** Applies the migrations not applied yet, in order; returns their numbers. */

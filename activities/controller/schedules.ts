@@ -1,0 +1,215 @@
+// Controller activities of scheduled backup shipping: the catalog side of schedules and their
+// enablement, the reconcile that makes Temporal's Schedules match the catalog (one Schedule per
+// enabled (remote, schedule) pair), the resources a firing applies to, run records, and the
+// bucket's view of a schedule's backup chains for retention.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Catalog } from './catalog/index.js';
+import type { ScheduleRunRecord } from './catalog/schedules.js';
+import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
+import { backupFailure } from '../node/backup/failures.js';
+import { listBackups, readBackupMeta } from './s3/index.js';
+import { baseBackupIdOf } from '../../core/backup-meta.js';
+import { remoteAccess, s3ForRemote } from './backups.js';
+
+const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** How the Temporal Schedules of backups behave (docs/schedules.md says why). */
+export const SCHEDULE_POLICIES = { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' } as const;
+
+export interface ReconcileReport {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+export interface ScheduleTargets {
+  schedule: ScheduleRecord | null;
+  /** resources the pair applies to now (rd > rg > controller; disabled rows excluded) */
+  resources: { name: string; from: EnableLevel; lastFullAt: number | null }[];
+}
+
+export function createScheduleActivities(deps: { catalog: Catalog; now?: () => number; temporal?: () => Client }) {
+  const now = deps.now ?? Date.now;
+  const { catalog } = deps;
+  const temporal = deps.temporal ?? (() => Context.current().client);
+
+  return {
+    async scheduleCatalogPut(s: ScheduleRecord): Promise<void> {
+      await catalog.schedules.put(s);
+    },
+
+    async scheduleCatalogDelete(name: string): Promise<{ pairs: { remote: string; schedule: string }[] }> {
+      const pairs = (await catalog.schedules.enablement({ schedule: name })).map((r) => ({ remote: r.remote, schedule: r.schedule }));
+      await catalog.schedules.delete(name);
+      return { pairs };
+    },
+
+    async scheduleSetEnablement(input: { remote: string; schedule: string; level: EnableLevel; target: string; enabled: boolean | null }): Promise<void> {
+      if (input.enabled !== null) {
+        if (!(await catalog.remotes.get(input.remote))) throw fail('NotFoundError', `remote '${input.remote}' not found`);
+        if (!(await catalog.schedules.get(input.schedule))) throw fail('NotFoundError', `schedule '${input.schedule}' not found`);
+      }
+      await catalog.schedules.setEnablement({ ...input, now: now() });
+    },
+
+    /**
+     * Makes Temporal's Schedules match the catalog: a Schedule `backup-schedule/<remote>/<schedule>`
+     * for every pair with an enabled row (created, or updated in place keeping its paused state),
+     * none for any other pair. Idempotent; `pairs` names pairs that may have lost their rows.
+     */
+    async scheduleReconcile(input: { pairs?: { remote: string; schedule: string }[] } = {}): Promise<ReconcileReport> {
+      const client = temporal();
+      const taskQueue = Context.current().info.taskQueue;
+      const rows = await catalog.schedules.enablement();
+      const schedules = new Map((await catalog.schedules.list()).map((s) => [s.name, s]));
+      const remotes = new Set((await catalog.remotes.list()).map((r) => r.name));
+      const desired = new Map<string, ScheduleRecord>();
+      const candidates = new Set<string>();
+      for (const r of rows) {
+        const id = scheduleWorkflowIds.temporalSchedule(r.remote, r.schedule);
+        candidates.add(id);
+        const s = schedules.get(r.schedule);
+        if (r.enabled && s && remotes.has(r.remote)) desired.set(id, s);
+      }
+      for (const p of input.pairs ?? []) candidates.add(scheduleWorkflowIds.temporalSchedule(p.remote, p.schedule));
+      for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) candidates.add(s.scheduleId);
+      const report: ReconcileReport = { created: [], updated: [], deleted: [] };
+      for (const id of [...candidates].sort()) {
+        const pair = pairOfScheduleId(id);
+        if (!pair) continue;
+        const handle = client.schedule.getHandle(id);
+        let exists = true;
+        try {
+          await handle.describe();
+        } catch (e) {
+          if (!(e instanceof ScheduleNotFoundError)) throw e;
+          exists = false;
+        }
+        const s = desired.get(id);
+        if (!s) {
+          if (exists) {
+            await handle.delete().catch((e: unknown) => { if (!(e instanceof ScheduleNotFoundError)) throw e; });
+            report.deleted.push(id);
+          }
+          continue;
+        }
+        const spec = { cronExpressions: [s.fullCron, ...(s.incrCron ? [s.incrCron] : [])] };
+        const action = {
+          type: 'startWorkflow' as const, workflowType: 'scheduledBackupRun', taskQueue,
+          workflowId: scheduleWorkflowIds.run(pair.remote, pair.schedule), args: [{ remote: pair.remote, schedule: pair.schedule }],
+        };
+        if (!exists) {
+          try {
+            await client.schedule.create({
+              scheduleId: id, spec, action, policies: { ...SCHEDULE_POLICIES },
+              state: { note: `ferry: scheduled backups of schedule '${pair.schedule}' to remote '${pair.remote}' (full: ${s.fullCron}${s.incrCron ? `, incremental: ${s.incrCron}` : ''})` },
+            });
+            report.created.push(id);
+            continue;
+          } catch (e) {
+            if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+          }
+        }
+        await handle.update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...SCHEDULE_POLICIES } }));
+        report.updated.push(id);
+      }
+      return report;
+    },
+
+    /** The schedule and the resources a (remote, schedule) pair applies to right now. */
+    async scheduleTargets(input: { remote: string; schedule: string }): Promise<ScheduleTargets> {
+      const schedule = (await catalog.schedules.get(input.schedule)) ?? null;
+      if (!schedule || !(await catalog.remotes.get(input.remote))) return { schedule, resources: [] };
+      const rows = await catalog.schedules.enablement();
+      const runs = new Map((await catalog.schedules.runs(input)).map((r) => [r.resource, r]));
+      const out: ScheduleTargets['resources'] = [];
+      for (const rd of await catalog.resources.listDefinitions()) {
+        const applied = resolveForResource(rows, { name: rd.name, resourceGroup: rd.resourceGroup })
+          .find((r) => r.remote === input.remote && r.schedule === input.schedule);
+        if (!applied?.enabled) continue;
+        const diskful = (await catalog.resources.list({ resource: rd.name })).some((x) => !x.flags.includes('DISKLESS'));
+        if (!diskful) continue;
+        out.push({ name: rd.name, from: applied.from, lastFullAt: runs.get(rd.name)?.lastFullAt ?? null });
+      }
+      return { schedule, resources: out };
+    },
+
+    /** A backup of the resource that is running now (any remote), if any: a scheduled run does not start another. */
+    async scheduleRunningBackup(resource: string): Promise<string | null> {
+      const client = temporal();
+      const q = `FerryResource = "${resource.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"`;
+      for await (const wf of client.workflow.list({ query: q })) return wf.workflowId;
+      return null;
+    },
+
+    async scheduleRecordRun(r: Omit<ScheduleRunRecord, 'lastFullAt'> & { full: boolean }): Promise<void> {
+      const prev = (await catalog.schedules.runs({ remote: r.remote, schedule: r.schedule })).find((x) => x.resource === r.resource);
+      const { full, ...rest } = r;
+      await catalog.schedules.recordRun({ ...rest, lastFullAt: full ? r.lastRunAt : prev?.lastFullAt ?? null });
+      if (r.lastBackupId !== null && r.lastKind !== null) {
+        await catalog.schedules.recordBackup({ remote: r.remote, schedule: r.schedule, resource: r.resource, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
+      }
+    },
+
+    /**
+     * This schedule's chains in the remote, from the bucket: every committed backup of the
+     * resources the schedule made backups of, grouped under its full backup; only chains whose full
+     * backup this schedule made. Protected: the base of each resource's next incremental.
+     */
+    async retentionChains(input: { remote: string; schedule: string }): Promise<{ chains: RemoteChain[]; protectedIds: string[] }> {
+      const rec = await catalog.remotes.get(input.remote);
+      if (!rec) throw fail('NotFoundError', `remote '${input.remote}' not found`);
+      const mine = await catalog.schedules.backups(input.remote, input.schedule);
+      const mineIds = new Set(mine.map((b) => b.backupId));
+      const resources = [...new Set(mine.map((b) => b.resource))].sort();
+      const r = remoteAccess(rec);
+      const chains: RemoteChain[] = [];
+      const protectedIds: string[] = [];
+      try {
+        const s3 = s3ForRemote(r);
+        try {
+          for (const rsc of resources) {
+            const last = await catalog.remotes.lastBackup(rsc, input.remote);
+            if (last) protectedIds.push(last.backupId);
+            const { backups } = await listBackups({ s3, bucket: r.bucket, rsc });
+            const baseOf = new Map<string, string | undefined>();
+            const at = new Map<string, number>();
+            for (const b of backups.filter((x) => x.committed)) {
+              const meta = (await readBackupMeta(s3, r.bucket, b.id)).meta;
+              baseOf.set(b.id, baseBackupIdOf(meta));
+              at.set(b.id, b.timestampMs);
+            }
+            const rootOf = (id: string): string => {
+              const seen = new Set<string>();
+              let cur = id;
+              for (let base = baseOf.get(cur); base !== undefined && baseOf.has(base) && !seen.has(base); base = baseOf.get(cur)) {
+                seen.add(cur);
+                cur = base;
+              }
+              return cur;
+            };
+            const groups = new Map<string, string[]>();
+            for (const id of baseOf.keys()) groups.set(rootOf(id), [...(groups.get(rootOf(id)) ?? []), id]);
+            for (const [fullId, ids] of groups) {
+              if (!mineIds.has(fullId) || baseOf.get(fullId) !== undefined) continue; // not this schedule's full backup
+              ids.sort((a, b) => at.get(a)! - at.get(b)!);
+              chains.push({ resource: rsc, fullId, ids, fullAt: at.get(fullId)!, newestAt: Math.max(...ids.map((i) => at.get(i)!)) });
+            }
+          }
+        } finally {
+          s3.destroy();
+        }
+      } catch (e) {
+        throw backupFailure(e, r.name);
+      }
+      return { chains, protectedIds };
+    },
+
+    async retentionForget(input: { remote: string; ids: string[] }): Promise<void> {
+      await catalog.schedules.forgetBackups(input.remote, input.ids);
+    },
+  };
+}
+
+export type ScheduleControllerActivities = ReturnType<typeof createScheduleActivities>;

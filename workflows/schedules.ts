@@ -1,0 +1,217 @@
+// Scheduled backup shipping as workflows.
+//
+// scheduleCreate / scheduleModify / scheduleDelete / scheduleEnablement: change the catalog, then
+// reconcile Temporal's Schedules with it (one Schedule `backup-schedule/<remote>/<schedule>` per
+// enabled pair).
+//
+// scheduledBackupRun (started by that Schedule's action): finds which cron fired (full wins a tie,
+// a missed full firing makes the run full), resolves the resources the pair applies to (rd > rg >
+// controller, disabled rows excluded), starts one backupCreate child per resource (id
+// `backup/<rsc>/<snapshot>`; a resource whose backup is still running is skipped; the backups
+// queue on MaxConcurrentBackupsPerNode), retries failures after 60 s with on-failure RETRY, records
+// each resource's result, then runs the retention workflow `backupRetention/<remote>/<schedule>`.
+//
+// backupRetention: deletes the schedule's surplus chains from the remote (keep-remote, keep-within;
+// never what a kept backup or the next incremental depends on) and returns what it deleted and why.
+import {
+  ParentClosePolicy, WorkflowIdReusePolicy, executeChild, log, proxyActivities, sleep, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { ControllerActivities } from '../activities/controller/activities.js';
+import { backupKindAt, planRemoteRetention, scheduleWorkflowIds, formatRetentionDuration, type EnableLevel, type RetentionDecision, type ScheduleRecord } from '../core/schedules.js';
+import { backupWorkflowIds } from '../core/backup-operations.js';
+import { formatBackupTimestamp } from '../core/backup-names.js';
+import { trackProgress } from './progress.js';
+import { backupCreate } from './backups.js';
+
+const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError'];
+
+const catalog = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** S3 reads and deletes of retention: longer */
+const bucket = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** on-failure RETRY waits this long before the next attempt (LINSTOR: 60 s) */
+export const RETRY_DELAY = '60 seconds';
+
+// ---- catalog changes --------------------------------------------------------------------------
+
+export async function scheduleCreate(input: { schedule: ScheduleRecord }): Promise<{ schedule: string; reconcile: unknown }> {
+  upsertSearchAttributes({ FerryOperation: ['schedule-create'] });
+  await catalog.scheduleCatalogPut(input.schedule);
+  return { schedule: input.schedule.name, reconcile: await catalog.scheduleReconcile({}) };
+}
+
+export async function scheduleModify(input: { schedule: ScheduleRecord }): Promise<{ schedule: string; reconcile: unknown }> {
+  upsertSearchAttributes({ FerryOperation: ['schedule-modify'] });
+  await catalog.scheduleCatalogPut(input.schedule);
+  return { schedule: input.schedule.name, reconcile: await catalog.scheduleReconcile({}) };
+}
+
+export async function scheduleDelete(input: { name: string }): Promise<{ schedule: string; reconcile: unknown }> {
+  upsertSearchAttributes({ FerryOperation: ['schedule-delete'] });
+  const { pairs } = await catalog.scheduleCatalogDelete(input.name);
+  return { schedule: input.name, reconcile: await catalog.scheduleReconcile({ pairs }) };
+}
+
+export async function scheduleEnablement(input: { remote: string; schedule: string; level: EnableLevel; target: string; enabled: boolean | null }): Promise<{ reconcile: unknown }> {
+  upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: [input.enabled === null ? 'backup-schedule-delete' : input.enabled ? 'backup-schedule-enable' : 'backup-schedule-disable'] });
+  await catalog.scheduleSetEnablement(input);
+  return { reconcile: await catalog.scheduleReconcile({ pairs: [{ remote: input.remote, schedule: input.schedule }] }) };
+}
+
+// ---- a scheduled run ----------------------------------------------------------------------------
+
+export interface ScheduledResourceResult {
+  resource: string;
+  from: EnableLevel;
+  kind: 'full' | 'incremental';
+  why: string;
+  result: string;
+  backupId: string | null;
+  attempts: number;
+}
+
+export interface ScheduledRunReport {
+  remote: string;
+  schedule: string;
+  firedAt: string;
+  resources: ScheduledResourceResult[];
+  retention: RetentionReport | { error: string } | null;
+}
+
+/** The time the Schedule meant this run for (TemporalScheduledStartTime), else the start time. */
+function firedAt(): number {
+  const info = workflowInfo();
+  const v = (info.searchAttributes as Record<string, unknown[] | undefined>)['TemporalScheduledStartTime']?.[0];
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+  return info.startTime.getTime();
+}
+
+function snapshotNameFor(schedule: string, ts: number): string {
+  return `${schedule.slice(0, 30)}_${formatBackupTimestamp(ts)}`;
+}
+
+const message = (e: unknown): string => {
+  let cur: unknown = e;
+  while (cur instanceof Error && (cur as Error & { cause?: unknown }).cause instanceof Error) cur = (cur as Error & { cause?: unknown }).cause;
+  return cur instanceof Error ? cur.message : String(cur);
+};
+
+export async function scheduledBackupRun(input: { remote: string; schedule: string }): Promise<ScheduledRunReport> {
+  upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['scheduled-backup'] });
+  const fired = firedAt();
+  const progress = trackProgress({ phase: 'resolving the resources', done: 0, total: 0, unit: 'resources' });
+  const targets = await catalog.scheduleTargets(input);
+  const report: ScheduledRunReport = { remote: input.remote, schedule: input.schedule, firedAt: new Date(fired).toISOString(), resources: [], retention: null };
+  const s = targets.schedule;
+  if (!s) {
+    progress.update({ phase: `schedule '${input.schedule}' or remote '${input.remote}' no longer exists: nothing to do` });
+    return report;
+  }
+  if (targets.resources.length > 0) upsertSearchAttributes({ FerryResource: [targets.resources[0]!.name] });
+  progress.update({ phase: 'backing up', total: targets.resources.length });
+  let done = 0;
+  const one = async (r: (typeof targets.resources)[number]): Promise<ScheduledResourceResult> => {
+    const { kind, why } = backupKindAt(s, fired, r.lastFullAt);
+    const maxAttempts = s.onFailure === 'RETRY' ? 1 + s.maxRetries : 1;
+    let last = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const running = await catalog.scheduleRunningBackup(r.name);
+      if (running) {
+        last = `skipped: backup ${running} of '${r.name}' is still running`;
+        await catalog.scheduleRecordRun({ remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: last, lastKind: null, lastBackupId: null, full: false });
+        return { resource: r.name, from: r.from, kind, why, result: last, backupId: null, attempts: attempt };
+      }
+      const ts = Date.now();
+      const snapshot = snapshotNameFor(input.schedule, ts);
+      try {
+        const res = await executeChild(backupCreate, {
+          workflowId: backupWorkflowIds.createBackup(r.name, snapshot),
+          args: [{ resource: r.name, remote: input.remote, snapshot, startTimestamp: ts, full: kind === 'full' }],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        await catalog.scheduleRecordRun({ remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: 'ok', lastKind: res.mode, lastBackupId: res.id, full: res.mode === 'full' });
+        done++;
+        progress.update({ done });
+        return { resource: r.name, from: r.from, kind: res.mode, why: res.mode === kind ? why : `${why}; made full: ${res.fullBecause ?? ''}`, result: 'ok', backupId: res.id, attempts: attempt };
+      } catch (e) {
+        last = `failed: ${message(e)}`;
+        log.warn('scheduled backup failed', { resource: r.name, remote: input.remote, schedule: input.schedule, attempt, error: last });
+        if (attempt < maxAttempts) {
+          progress.update({ message: `${r.name}: attempt ${attempt} failed, retrying in ${RETRY_DELAY}` });
+          await sleep(RETRY_DELAY);
+        }
+      }
+    }
+    await catalog.scheduleRecordRun({ remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: last, lastKind: null, lastBackupId: null, full: false });
+    done++;
+    progress.update({ done });
+    return { resource: r.name, from: r.from, kind, why, result: last, backupId: null, attempts: maxAttempts };
+  };
+  report.resources = await Promise.all(targets.resources.map(one));
+  if (s.keepLocal !== null || s.keepRemote !== null || s.keepWithinMs !== null) {
+    progress.update({ phase: 'retention' });
+    try {
+      report.retention = await executeChild(backupRetention, {
+        workflowId: scheduleWorkflowIds.retention(input.remote, input.schedule),
+        args: [{ remote: input.remote, schedule: input.schedule }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (e) {
+      report.retention = { error: message(e) };
+    }
+  }
+  progress.update({ phase: 'done' });
+  return report;
+}
+
+// ---- retention ----------------------------------------------------------------------------------
+
+export interface RetentionReport {
+  remote: string;
+  schedule: string;
+  policy: { keepLocal: number | null; keepRemote: number | null; keepWithin: string | null };
+  deleted: (RetentionDecision & { objects: number })[];
+  kept: RetentionDecision[];
+  local: string;
+}
+
+export async function backupRetention(input: { remote: string; schedule: string }): Promise<RetentionReport> {
+  upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['backup-retention'] });
+  const progress = trackProgress({ phase: 'reading the chains', done: 0, total: 0, unit: 'chains' });
+  const { schedule: s } = await catalog.scheduleTargets(input);
+  const report: RetentionReport = {
+    remote: input.remote, schedule: input.schedule,
+    policy: { keepLocal: s?.keepLocal ?? null, keepRemote: s?.keepRemote ?? null, keepWithin: s?.keepWithinMs ? formatRetentionDuration(s.keepWithinMs) : null },
+    deleted: [], kept: [],
+    local: !s || s.keepLocal === null ? 'keep-local not set' : `keep-local=${s.keepLocal}: each resource keeps only the snapshot of its last backup to this remote (the next incremental's base); older ones were dropped when their successor was committed, so nothing else is local`,
+  };
+  if (!s) return report;
+  const { chains, protectedIds } = await bucket.retentionChains(input);
+  const plan = planRemoteRetention(chains, { keepRemote: s.keepRemote, keepWithinMs: s.keepWithinMs }, Date.now(), new Set(protectedIds));
+  report.kept = plan.keep;
+  progress.update({ phase: 'deleting surplus chains', total: plan.remove.length });
+  for (const c of plan.remove) {
+    const r = await bucket.backupDelete({ remote: input.remote, id: c.fullId, cascade: true }).catch((e: unknown) => {
+      if (message(e).includes('not found')) return { backups: [] as string[], keys: [] as string[] };
+      throw e;
+    });
+    await catalog.retentionForget({ remote: input.remote, ids: c.ids });
+    report.deleted.push({ ...c, ids: r.backups.length > 0 ? r.backups : c.ids, objects: r.keys.length });
+    progress.update({ done: report.deleted.length });
+    log.info('retention deleted a chain', { remote: input.remote, schedule: input.schedule, full: c.fullId, backups: c.ids, reason: c.reason });
+  }
+  log.info('retention done', { remote: input.remote, schedule: input.schedule, deleted: report.deleted.map((d) => d.fullId), kept: report.kept.map((k) => k.fullId) });
+  progress.update({ phase: 'done' });
+  return report;
+}
