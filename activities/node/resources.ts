@@ -1,15 +1,12 @@
 // Node activities of a resource: apply the controller's layout to this host, check-then-act so a
-// retry after a crash converges. Thin LVs through host/lvm.ts; DRBD through drbdadm/drbdsetup as
-// argument arrays (host/run.ts). TODO(engineer B): move the drbdadm/drbdsetup calls to
-// host/drbd.ts once it lands; it had not when this was written.
+// retry after a crash converges. Thin LVs through host/lvm.ts; DRBD through host/drbd.ts (the
+// .res file, create-md, adjust, new-current-uuid, down, status).
 import { Context } from '@temporalio/activity';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { lvDevicePath, renderResourceFile, resourceFileName, type DrbdResourceConfig } from '../../core/drbd-config.js';
+import { lvDevicePath, type DrbdResourceConfig } from '../../core/drbd-config.js';
 import type { ResourceLayout } from '../controller/resources.js';
+import * as drbd from './host/drbd.js';
 import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
-import { isFullySynced, parseDrbdStatusJson, type DrbdResourceStatus } from './host/parse-drbd.js';
-import { HostCommandError, runHostCommand } from './host/run.js';
+import { isFullySynced, type DrbdResourceStatus } from './host/parse-drbd.js';
 
 /** The thin LV of a volume: `<rsc>_<vlmNr:05d>`, as LINSTOR names it. */
 export function volumeLvName(resource: string, volumeNumber: number): string {
@@ -32,10 +29,6 @@ export interface VolumeReport {
   inUse: boolean;
 }
 
-function confDir(): string {
-  return process.env.FERRY_DRBD_CONF_DIR ?? '/etc/drbd.d';
-}
-
 function drbdConfig(layout: ResourceLayout): DrbdResourceConfig {
   return {
     name: layout.resource,
@@ -54,15 +47,9 @@ function drbdConfig(layout: ResourceLayout): DrbdResourceConfig {
   };
 }
 
-async function drbdStatus(resource: string): Promise<DrbdResourceStatus | null> {
-  try {
-    const r = await runHostCommand('drbdsetup', ['status', resource, '--json'], { timeoutMs: 30_000 });
-    return parseDrbdStatusJson(r.stdout).find((s) => s.name === resource) ?? null;
-  } catch (e) {
-    // not configured on this host (down): drbdsetup says so with a non-zero exit
-    if (e instanceof HostCommandError && e.exitCode !== null && e.exitCode !== 0) return null;
-    throw e;
-  }
+/** `drbdsetup status --json`; null when the resource is not up on this host. */
+function drbdStatus(resource: string): Promise<DrbdResourceStatus | null> {
+  return drbd.status(resource, { timeoutMs: 30_000 });
 }
 
 export function createResourceNodeActivities(deps: { node: string }) {
@@ -85,16 +72,7 @@ export function createResourceNodeActivities(deps: { node: string }) {
     /** Writes `<rsc>.res` (atomically, only when it changed). */
     async writeDrbdResourceFile(layout: ResourceLayout): Promise<boolean> {
       self(layout);
-      const dir = confDir();
-      const path = join(dir, resourceFileName(layout.resource));
-      const text = renderResourceFile(drbdConfig(layout));
-      const current = await readFile(path, 'utf8').catch(() => null);
-      if (current === text) return false;
-      await mkdir(dir, { recursive: true });
-      const tmp = `${path}.tmp-${process.pid}`;
-      await writeFile(tmp, text);
-      await rename(tmp, path);
-      return true;
+      return drbd.writeResourceFile(drbdConfig(layout));
     },
 
     /** `drbdadm create-md` unless valid meta data exists already (then drbdadm refuses without --force: success). */
@@ -103,18 +81,13 @@ export function createResourceNodeActivities(deps: { node: string }) {
       if (me.diskless) return;
       const status = await drbdStatus(layout.resource);
       if (status && status.devices.every((d) => d.diskState !== 'Diskless')) return; // attached: meta data exists
-      try {
-        await runHostCommand('drbdadm', ['create-md', '--max-peers=7', layout.resource], { timeoutMs: 60_000, input: 'no\n' });
-      } catch (e) {
-        const text = e instanceof HostCommandError ? `${e.stderrTail}\n${e.stdoutTail}` : '';
-        if (/Found v\d+ meta data|is configured/i.test(text)) return;
-        throw e;
-      }
+      // valid meta data already there (a retry) counts as done
+      await drbd.createMetadata(layout.resource, { maxPeers: 7, timeoutMs: 60_000 });
     },
 
     /** `drbdadm adjust`: brings the resource up and in line with the .res. */
     async adjustDrbd(resource: string): Promise<void> {
-      await runHostCommand('drbdadm', ['adjust', resource], { timeoutMs: 60_000 });
+      await drbd.adjust(resource, { timeoutMs: 60_000 });
     },
 
     /**
@@ -131,7 +104,7 @@ export function createResourceNodeActivities(deps: { node: string }) {
         Context.current().heartbeat({ connected });
         await Context.current().sleep(500);
       }
-      await runHostCommand('drbdadm', ['new-current-uuid', '--clear-bitmap', input.resource], { timeoutMs: 60_000 });
+      await drbd.skipInitialSync(input.resource, { timeoutMs: 60_000 });
       return 'cleared';
     },
 
@@ -169,8 +142,8 @@ export function createResourceNodeActivities(deps: { node: string }) {
 
     /** `drbdadm down`, remove the .res, remove the LVs. Each step skipped when already done. */
     async removeResourceFromHost(input: { resource: string; vg: string | null; volumeNumbers: number[] }): Promise<void> {
-      if (await drbdStatus(input.resource)) await runHostCommand('drbdadm', ['down', input.resource], { timeoutMs: 60_000 });
-      await rm(join(confDir(), resourceFileName(input.resource)), { force: true });
+      await drbd.down(input.resource, { timeoutMs: 60_000 });
+      await drbd.removeResourceFile(input.resource);
       if (input.vg) for (const n of input.volumeNumbers) await removeLogicalVolume(input.vg, volumeLvName(input.resource, n));
     },
   };
