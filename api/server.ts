@@ -12,6 +12,7 @@ import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerEvacuationRoutes } from './evacuation-routes.js';
 import { registerResourceGroupRoutes } from './resource-group-routes.js';
 import { registerSnapshotRoutes } from './snapshot-routes.js';
 import { registerOperationRoutes } from './operations-routes.js';
@@ -113,6 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
+  registerEvacuationRoutes(app, { cfg, catalog, client, taskQueue, now, mutate });
   registerResourceGroupRoutes(app, { cfg, catalog, now, mutate });
   registerSnapshotRoutes(app, { cfg, catalog, now, mutate });
   registerOperationRoutes(app, deps);

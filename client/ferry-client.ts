@@ -331,6 +331,57 @@ export class FerryClient {
     createPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('POST', '/v1/encryption/passphrase', { passphrase }),
     enterPassphrase: (passphrase: string): Promise<{ ret_code: number; message: string }[]> => this.request('PATCH', '/v1/encryption/passphrase', { passphrase }),
   };
+
+  /** Node evacuation, restore / lost, toggle-disk and disk migration, node and controller properties. */
+  readonly evacuation = {
+    /** Plans, then (unless `dryRun`) starts or joins one `evacuate/<node>` workflow per node. */
+    evacuate: async (r: { nodes: string[]; dryRun?: boolean; maxConcurrent?: number }): Promise<EvacuationAnswer> => {
+      const a = await this.request<{ dry_run: boolean; nodes: string[]; plan: EvacuationPlanEntry[]; operations?: ApiCallRc[] }>('POST', '/v1/ferry/evacuations', {
+        nodes: r.nodes, dry_run: Boolean(r.dryRun), ...(r.maxConcurrent !== undefined ? { max_concurrent: r.maxConcurrent } : {}),
+      });
+      return { dryRun: a.dry_run, nodes: a.nodes, plan: a.plan, operations: (a.operations ?? []).map((rc) => new Operation<EvacuationResult>(this, rc.workflow_id!, rc.message)) };
+    },
+    restore: (node: string): Promise<Operation<{ node: string; wasEvicted: boolean; wasEvacuating: boolean }>> =>
+      this.mutate('PUT', `/v1/nodes/${encodeURIComponent(node)}/restore`),
+    lost: (node: string): Promise<Operation<{ node: string; resources: string[] }>> =>
+      this.mutate('DELETE', `/v1/nodes/${encodeURIComponent(node)}/lost`),
+    /** Diskful in `storagePool` (optionally migrating from `migrateFrom`), or diskless when `storagePool` is null. */
+    toggleDisk: (t: { resource: string; node: string; storagePool: string | null; migrateFrom?: string }): Promise<Operation<{ resource: string; node: string; diskless: boolean; removedFrom: string | null }>> =>
+      this.mutate('PUT', `/v1/resource-definitions/${encodeURIComponent(t.resource)}/resources/${encodeURIComponent(t.node)}/toggle-disk/${t.storagePool === null
+        ? 'diskless' : `diskful/${encodeURIComponent(t.storagePool)}${t.migrateFrom ? `?migrate_from=${encodeURIComponent(t.migrateFrom)}` : ''}`}`),
+    /** Node properties (`node`) or controller properties; a null value deletes the key. */
+    setProperties: (p: { node?: string; changes: Record<string, string | null> }): Promise<Operation<{ node: string | null; changed: string[] }>> => {
+      const body = {
+        override_props: Object.fromEntries(Object.entries(p.changes).filter(([, v]) => v !== null)),
+        delete_props: Object.entries(p.changes).filter(([, v]) => v === null).map(([k]) => k),
+      };
+      return p.node ? this.mutate('PUT', `/v1/nodes/${encodeURIComponent(p.node)}`, body) : this.mutate('POST', '/v1/controller/properties', body);
+    },
+    controllerProperties: (): Promise<Record<string, string>> => this.request('GET', '/v1/controller/properties'),
+  };
+}
+
+export interface EvacuationPlanEntry {
+  node: string;
+  resource: string;
+  action: 'move' | 'drop' | 'blocked';
+  target?: string;
+  reason?: string;
+  onlyCopy: boolean;
+  sizeBytes: number;
+}
+
+export interface EvacuationResult {
+  node: string;
+  moved: { resource: string; target: string }[];
+  dropped: string[];
+}
+
+export interface EvacuationAnswer {
+  dryRun: boolean;
+  nodes: string[];
+  plan: EvacuationPlanEntry[];
+  operations: Operation<EvacuationResult>[];
 }
 
 /** LINSTOR's snapshot definition JSON, as /v1/view/snapshots returns it. */

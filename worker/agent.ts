@@ -5,6 +5,7 @@ import type { FerryConfig } from '../core/config.js';
 import { nodeTaskQueue } from '../core/config.js';
 import { createNodeActivities } from '../activities/node/activities.js';
 import { createResourceNodeActivities } from '../activities/node/resources.js';
+import { createEvacuationNodeActivities } from '../activities/node/evacuation.js';
 import { createSnapshotNodeActivities } from '../activities/node/snapshots.js';
 import { createBackupNodeActivities } from '../activities/node/backups.js';
 import { createResizeNodeActivities } from '../activities/node/resize.js';
@@ -42,7 +43,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     namespace: cfg.temporal.namespace,
     taskQueue,
     interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log })] },
-    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }) },
+    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createEvacuationNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }) },
     dataConverter: ferryDataConverter(),
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
     maxHeartbeatThrottleInterval: '1 second',

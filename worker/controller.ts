@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApi } from '../api/server.js';
+import { startAutoEvict } from './auto-evict.js';
 import { controllerTaskQueue, type FerryConfig } from '../core/config.js';
 import { createControllerActivities } from '../activities/controller/activities.js';
 import { Catalog } from '../activities/controller/catalog/index.js';
@@ -43,6 +44,7 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
   const clientConn = await Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) });
   const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace, dataConverter: ferryDataConverter() });
   const api = await buildApi({ cfg, catalog, client, log });
+  await startAutoEvict(client, taskQueue, log);
   await api.listen({ host: cfg.api.host, port: cfg.api.port });
   const addr = api.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.api.port;

@@ -9,3 +9,4 @@ export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete }
 export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapshot, restoreResourceSnapshot } from './snapshots.js';
 export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnResources, setObjectProperties, resizeVolumeDefinition } from './resource-groups.js';
 export { scheduleCreate, scheduleModify, scheduleDelete, scheduleEnablement, scheduledBackupRun, backupRetention } from './schedules.js';
+export { evacuateNode, toggleDisk, restoreNode, loseNode, setProperties, autoEvict } from './evacuation-workflows.js';

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Catalog, HostInventory } from './catalog/index.js';
 import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
+import { createEvacuationActivities } from './evacuation.js';
 import { createSnapshotActivities } from './snapshots.js';
 import { createBackupActivities } from './backups.js';
 import { createScheduleActivities } from './schedules.js';
@@ -21,6 +22,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
   return {
     ...createStoragePoolActivities(deps),
     ...createResourceActivities(deps),
+    ...createEvacuationActivities(deps),
     ...createSnapshotActivities(deps),
     ...createBackupActivities(deps),
     ...createScheduleActivities(deps),
@@ -51,3 +53,4 @@ export type ControllerActivities = ReturnType<typeof createControllerActivities>
 export type { StoragePoolSpec } from './storage-pools.js';
 export type { ResourceLayout, PlaceResourceInput } from './resources.js';
 export type { SnapshotPlan } from './snapshots.js';
+export type { AutoEvictScan, MovePlan, PlannedMove } from './evacuation.js';

@@ -7,6 +7,7 @@ import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
+import { registerEvacuationCommands } from './evacuation.js';
 import { registerSnapshotCommands } from './snapshots.js';
 import { registerOperationCommands } from './operations.js';
 import { registerErrorReportCommands } from './error-reports.js';
@@ -122,6 +123,8 @@ export function buildCli(): Command {
       const { runAgent } = await import('../../worker/agent.js');
       await runAgent(check(objectName('node'), o.node));
     });
+
+  registerEvacuationCommands(program, { clientFrom, print, check });
 
   return program;
 }

@@ -3,6 +3,7 @@ import { openDb, type Db } from './db.js';
 import { NodeStore } from './nodes.js';
 import { StoragePoolStore } from './pools.js';
 import { ResourceStore } from './resources.js';
+import { EvacuationStore } from './evacuations.js';
 import { RemoteStore } from './remotes.js';
 import { ErrorReportStore } from './error-reports.js';
 import { SnapshotStore } from './snapshots.js';
@@ -14,6 +15,7 @@ export class Catalog {
   readonly nodes: NodeStore;
   readonly storagePools: StoragePoolStore;
   readonly resources: ResourceStore;
+  readonly evacuations: EvacuationStore;
   readonly snapshots: SnapshotStore;
   readonly remotes: RemoteStore;
   readonly errorReports: ErrorReportStore;
@@ -23,6 +25,7 @@ export class Catalog {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
     this.resources = new ResourceStore(db);
+    this.evacuations = new EvacuationStore(db);
     this.snapshots = new SnapshotStore(db);
     this.errorReports = new ErrorReportStore(db);
     this.remotes = new RemoteStore(db);

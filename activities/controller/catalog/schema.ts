@@ -212,6 +212,25 @@ const MIGRATIONS: Record<number, string[]> = {
       PRIMARY KEY (remote, backup_id)
     )`,
   ],
+  // 5: evacuation and eviction: one row per node being evacuated/evicted, one per resource move
+  // (the replacement chosen for the node's replica, reused by a retried or re-issued evacuation).
+  5: [
+    `CREATE TABLE IF NOT EXISTS evacuations (
+      node TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      set_autoplace_target INTEGER NOT NULL DEFAULT 0,
+      started_at BIGINT NOT NULL,
+      finished_at BIGINT
+    )`,
+    `CREATE TABLE IF NOT EXISTS evacuation_moves (
+      node TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      target TEXT,
+      state TEXT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (node, resource)
+    )`,
+  ],
 };
 
 /** Applies the migrations not applied yet, in order; returns their numbers. */

@@ -1,0 +1,199 @@
+// `ferry node evacuate NODE [NODE...]` (workflow `evacuate/<node>`) and auto-evict's eviction
+// (`evict/<node>`). Every resource on the node gets one replacement replica from the autoplacer
+// (never on a node being evacuated), created with resource-create's node steps and synced until
+// UpToDate; only then is the node's replica removed. Several resources move at once (a limit),
+// each under its resource lock, so a backup or another change of that resource waits its turn.
+// A resource with no place to go is reported in the progress query with the placement's reason
+// and tried again periodically or on the `retry` signal (a node was added).
+//
+// An eviction differs: the evicted node is offline, so it is left out of every .res at once (the
+// replacement syncs from the surviving replicas), and with enough replicas left
+// (DrbdOptions/AutoEvictMinReplicaCount) its replica is only dropped.
+import {
+  condition, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
+import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
+import { nodeQueueFor } from '../core/operations.js';
+import { hostOf, removeFromNodes } from './delete-resource.js';
+import { withResourceLock } from './resource-lock.js';
+
+const catalog = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
+});
+
+/** Short read-only looks at a host's DRBD state, on its own queue. */
+export function syncOf(node: string) {
+  return proxyActivities<EvacuationNodeActivities>({
+    taskQueue: nodeQueueFor(workflowInfo().taskQueue, node),
+    scheduleToCloseTimeout: '30 minutes',
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '5 seconds', nonRetryableErrorTypes: ['ValidationError', 'ConflictError'] },
+  });
+}
+
+export interface EvacuateNodeInput {
+  node: string;
+  /** Every node of the same request (`ferry node evacuate node2 node3`): all are flagged first. */
+  nodes?: string[];
+  kind?: 'evacuate' | 'evict';
+  /** Resources moved at once; default: the controller property Evacuation/MaxConcurrent, else 4. */
+  maxConcurrent?: number;
+  /** How often a blocked resource is tried again (ms); a `retry` signal tries at once. */
+  retryIntervalMs?: number;
+  /** Carried over continue-as-new. */
+  carried?: { done: string[]; dropped: string[]; moved: { resource: string; target: string }[]; startedAt: number };
+}
+
+export interface ResourceMoveProgress {
+  resource: string;
+  target: string | null;
+  phase: string;
+  percentInSync: number;
+  bytesTotal: number;
+  bytesDone: number;
+  etaSeconds: number | null;
+}
+
+export interface EvacuationProgress {
+  node: string;
+  kind: 'evacuate' | 'evict';
+  phase: string;
+  total: number;
+  done: number;
+  moving: ResourceMoveProgress[];
+  blocked: { resource: string; reason: string }[];
+  bytesTotal: number;
+  bytesDone: number;
+  etaSeconds: number | null;
+}
+
+export interface EvacuateNodeResult {
+  node: string;
+  moved: { resource: string; target: string }[];
+  dropped: string[];
+}
+
+export const progressQuery = defineQuery<EvacuationProgress>('progress');
+export const retrySignal = defineSignal('retry');
+
+/** Resync to a new replica, polled on its host until UpToDate. */
+async function waitSynced(resource: string, target: string, m: ResourceMoveProgress): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const p = await syncOf(target).resyncProgress(resource);
+    m.percentInSync = p.percentInSync;
+    m.bytesDone = Math.round((m.bytesTotal * p.percentInSync) / 100);
+    const elapsed = (Date.now() - started) / 1000;
+    m.etaSeconds = p.etaSeconds ?? (p.percentInSync > 0 && elapsed > 0 ? Math.round((elapsed * (100 - p.percentInSync)) / p.percentInSync) : null);
+    if (p.upToDate) return;
+    await sleep('1 second');
+  }
+}
+
+/** The resource's new layout on every host of `layout`; the target gets its LVs and meta data first. */
+async function configure(layout: ResourceLayout, target: string | null): Promise<void> {
+  await Promise.all(layout.nodes.map(async (n) => {
+    const host = hostOf(n.node);
+    if (n.node === target) await host.ensureResourceVolumes(layout);
+    await host.writeDrbdResourceFile(layout);
+    if (n.node === target) await host.createDrbdMetadata(layout);
+    await host.adjustDrbd(layout.resource);
+  }));
+}
+
+export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNodeResult> {
+  const kind = input.kind ?? 'evacuate';
+  const node = input.node;
+  upsertSearchAttributes({ FerryNode: [node], FerryOperation: [kind === 'evict' ? 'node-evict' : 'node-evacuate'] });
+  const carried = input.carried ?? { done: [], dropped: [], moved: [], startedAt: Date.now() };
+  const done = new Set(carried.done);
+  const moving = new Map<string, ResourceMoveProgress>();
+  const blocked = new Map<string, string>();
+  let totalResources = done.size;
+  let phase = 'flagging the node';
+  let retryRequested = false;
+  setHandler(retrySignal, () => {
+    retryRequested = true;
+  });
+  setHandler(progressQuery, (): EvacuationProgress => {
+    const ms = [...moving.values()];
+    const bytesTotal = ms.reduce((a, m) => a + m.bytesTotal, 0);
+    const etas = ms.map((m) => m.etaSeconds).filter((x): x is number => x !== null);
+    return {
+      node, kind, phase, total: totalResources, done: done.size, moving: ms.map((m) => ({ ...m })),
+      blocked: [...blocked].map(([resource, reason]) => ({ resource, reason })),
+      bytesTotal, bytesDone: ms.reduce((a, m) => a + m.bytesDone, 0), etaSeconds: etas.length ? Math.max(...etas) : null,
+    };
+  });
+
+  await catalog.catalogBeginEvacuation({ nodes: [...new Set([node, ...(input.nodes ?? [])])], kind });
+
+  const moveOne = (resource: string, sizeBytes: number): Promise<boolean> => withResourceLock(resource, async () => {
+    const plan = await catalog.catalogPlanMove({ node, resource, kind });
+    if (plan.action === 'gone') return true;
+    if (plan.action === 'blocked') {
+      blocked.set(resource, plan.reason);
+      return false;
+    }
+    blocked.delete(resource);
+    const target = plan.action === 'move' ? plan.target : null;
+    const m: ResourceMoveProgress = { resource, target, phase: target ? 'creating the replacement' : 'removing', percentInSync: 0, bytesTotal: target ? sizeBytes : 0, bytesDone: 0, etaSeconds: null };
+    moving.set(resource, m);
+    try {
+      const layout = await catalog.catalogResourceLayout(resource);
+      // an evicted node is unreachable: it leaves every .res now and nothing is asked of it
+      const live: ResourceLayout = kind === 'evict' ? { ...layout, nodes: layout.nodes.filter((n) => n.node !== node) } : layout;
+      if (target || kind === 'evict') await configure(live, target);
+      if (target) {
+        m.phase = `syncing to ${target}`;
+        await waitSynced(resource, target, m);
+      }
+      m.phase = `removing from ${node}`;
+      if (kind === 'evacuate') await removeFromNodes(layout, [node]);
+      await catalog.catalogFinishMove({ node, resource });
+      if (target) carried.moved.push({ resource, target });
+      else carried.dropped.push(resource);
+      return true;
+    } finally {
+      moving.delete(resource);
+    }
+  });
+
+  for (;;) {
+    phase = 'looking for resources on the node';
+    const state = await catalog.catalogEvacuationState(node);
+    const limit = Math.max(1, input.maxConcurrent ?? state.maxConcurrent);
+    for (const r of state.resources) if (!done.has(r.resource)) blocked.delete(r.resource);
+    totalResources = done.size + state.resources.length;
+    if (state.resources.length === 0) break;
+    phase = kind === 'evict' ? 'evicting resources' : 'moving resources';
+    const queue = [...state.resources];
+    let progressed = false;
+    await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let r = queue.shift(); r; r = queue.shift()) {
+        try {
+          if (await moveOne(r.resource, r.sizeBytes)) {
+            done.add(r.resource);
+            progressed = true;
+          }
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          blocked.set(r.resource, `failed: ${(e as Error).message}; trying again`);
+        }
+      }
+    }));
+    if (blocked.size > 0 && !progressed) {
+      phase = `blocked: ${blocked.size} resource${blocked.size === 1 ? '' : 's'} cannot be moved yet; trying again`;
+      retryRequested = false;
+      await condition(() => retryRequested, input.retryIntervalMs ?? 10_000);
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof evacuateNode>({ ...input, carried: { ...carried, done: [...done] } });
+    }
+  }
+  phase = 'done';
+  await catalog.catalogFinishEvacuation(node);
+  return { node, moved: carried.moved, dropped: carried.dropped };
+}
