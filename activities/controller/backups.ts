@@ -127,7 +127,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       const diskful = (await catalog.resources.list({ resource: input.resource })).filter((x) => !x.flags.includes('DISKLESS'));
       if (diskful.length === 0) throw fail('NotFoundError', `resource '${input.resource}' has no diskful replica to back up`);
       const last = await catalog.remotes.lastBackup(input.resource, input.remote);
-      let chosen = input.node !== undefined ? diskful.find((x) => x.node === input.node) : (last && diskful.find((x) => x.node === last.node)) ?? diskful[0];
+      const chosen = input.node !== undefined ? diskful.find((x) => x.node === input.node) : (last && diskful.find((x) => x.node === last.node)) ?? diskful[0];
       if (!chosen) throw fail('NotFoundError', `resource '${input.resource}' has no diskful replica on node '${input.node}'`);
       const sp = await catalog.storagePools.get(chosen.node, chosen.storagePool);
       const vg = sp?.props['StorDriver/LvmVg'];
