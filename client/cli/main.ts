@@ -6,6 +6,7 @@ import { renderTable } from './table.js';
 import { ipAddress, objectName } from '../../api/fields.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
+import { formatSize } from '../../core/units.js';
 import { registerResourceCommands, UsageErrorLike } from './resources.js';
 import { registerEvacuationCommands } from './evacuation.js';
 import { registerSnapshotCommands } from './snapshots.js';
@@ -80,7 +81,7 @@ export function buildCli(): Command {
       const inv = n.inventory as { thinPools?: { vg: string; pool: string; totalBytes: number; freeBytes: number }[] } | null;
       print(json, n, () => [
         renderTable(['Node', 'State', 'Storage providers', 'Resource layers'], [[n.name, n.connection_status, n.storage_providers.join(', '), n.resource_layers.join(', ')]]),
-        renderTable(['Thin pool', 'Total', 'Free'], (inv?.thinPools ?? []).map((p) => [`${p.vg}/${p.pool}`, formatBytes(p.totalBytes), formatBytes(p.freeBytes)])),
+        renderTable(['Thin pool', 'Total', 'Free'], (inv?.thinPools ?? []).map((p) => [`${p.vg}/${p.pool}`, formatSize(p.totalBytes), formatSize(p.freeBytes)])),
       ].join('\n'));
     });
 
@@ -127,17 +128,6 @@ export function buildCli(): Command {
   registerEvacuationCommands(program, { clientFrom, print, check });
 
   return program;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(2)} ${units[i]}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
