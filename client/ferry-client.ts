@@ -1,6 +1,7 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
 import type { ErrorReport } from '../core/error-report.js';
+import type { BackupCreateResult } from '../workflows/backups.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
 import type { EffectivePropertyJson, ResourceGroupJson } from '../api/resource-group-routes.js';
@@ -470,17 +471,8 @@ export interface BackupJson {
   chain?: string[];
 }
 
-export interface BackupCreateResultJson {
-  id: string;
-  resource: string;
-  remote: string;
-  node: string;
-  snapshot: string;
-  mode: 'full' | 'incremental';
-  base: string | null;
-  fullBecause: string | null;
-  volumes: { vlmNr: number; key: string; compressedBytes: number; uncompressedBytes: number; parts: number; reusedParts: number[]; resumed: boolean }[];
-}
+/** What a backup create operation returns: the backup workflow's own result type. */
+export type BackupCreateResultJson = BackupCreateResult;
 
 /** The autoplacer's select filter of a resource group (LINSTOR's AutoSelectFilter). */
 export interface SelectFilterRequest {
