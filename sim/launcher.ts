@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parseUpstream, startNetProxy } from './netproxy.js';
+import { startToolServer } from './tool-server.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The repository root, from src (sim/) or from dist (dist/sim/). */
@@ -287,7 +288,10 @@ export async function runProxiedAgent(simRoot: string, node: string): Promise<nu
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const child = spawn(process.execPath, [FERRY_BIN, 'agent', '--node', node], { env: simAgentEnv(c, node, proxiedControllers), stdio: 'inherit' });
+  // the node's tool server (sim/tool-server.ts); FERRY_SIM_TOOLS=process runs every tool call as its own process
+  const toolServer = env.FERRY_SIM_TOOLS === 'process' ? null : await startToolServer({ simRoot });
+  const agentEnv = { ...simAgentEnv(c, node, proxiedControllers), ...(toolServer ? { FERRY_SIM_TOOL_SERVER: toolServer.address } : {}) };
+  const child = spawn(process.execPath, [FERRY_BIN, 'agent', '--node', node], { env: agentEnv, stdio: 'inherit' });
   const pidFile = agentPidPath(simRoot, node);
   if (child.pid) {
     const f: AgentPidFile = {
@@ -316,6 +320,7 @@ export async function runProxiedAgent(simRoot: string, node: string): Promise<nu
     /* gone */
   }
   await Promise.all([tProxy, ...cProxies].map((p) => p.close()));
+  await toolServer?.close();
   process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), process: 'netproxy', node, msg: `agent exited (${sig ?? `code ${code}`}); proxy stopped` })}\n`);
   return code ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGINT' ? 2 : 15);
 }

@@ -3,10 +3,42 @@
 // on a real host. Re-entrant within a process. A lock whose owner process is gone is broken.
 import fs from 'node:fs';
 import os from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { lockPath } from './paths.js';
 import { sleepSync } from './sync-io.js';
 
 const held = new Map<string, number>();
+
+/**
+ * Who holds a lock: `PID HOST`, and `tN` when a tool server's worker thread N holds it (the tool
+ * server frees the locks of a worker it terminates: releaseLocksOfThread).
+ */
+function ownerTag(tid = threadId): string {
+  return `${process.pid} ${os.hostname()}${tid ? ` t${tid}` : ''}`;
+}
+
+/** Removes the node locks under `simRoot` held by worker thread `tid` of this process (it was terminated). */
+export function releaseLocksOfThread(simRoot: string, tid: number): string[] {
+  const freed: string[] = [];
+  let nodes: string[];
+  try {
+    nodes = fs.readdirSync(simRoot);
+  } catch {
+    return freed;
+  }
+  for (const n of nodes) {
+    const file = lockPath(`${simRoot}/${n}`);
+    try {
+      if (fs.readFileSync(file, 'utf8').trim() === ownerTag(tid)) {
+        fs.rmSync(file, { force: true });
+        freed.push(file);
+      }
+    } catch {
+      /* no lock there */
+    }
+  }
+  return freed;
+}
 
 export class LockTimeoutError extends Error {}
 
@@ -54,7 +86,7 @@ export function acquireNodeLock(nodeDir: string, opts: LockOptions = {}): () => 
   for (;;) {
     try {
       const fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o644);
-      fs.writeSync(fd, `${process.pid} ${os.hostname()}\n`);
+      fs.writeSync(fd, `${ownerTag()}\n`);
       fs.closeSync(fd);
       held.set(file, 1);
       return () => releaseOnce(file);

@@ -1,6 +1,7 @@
 // Small synchronous I/O helpers for the simulated tools: large buffered reads/writes on fds, and a
 // sleep that does not spin.
 import fs from 'node:fs';
+import { threadId } from 'node:worker_threads';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -51,7 +52,7 @@ export function readFull(fd: number, buf: Uint8Array, position?: number): number
 
 /** Writes a file atomically (temp file + rename). */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${process.pid}-${threadId}`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
 }

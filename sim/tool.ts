@@ -32,12 +32,20 @@ export class ToolExit extends Error {
   }
 }
 
-export function createContext(tool: string, nodeDir: string): ToolContext & { flush(): void } {
+/** Where a tool's output goes: the process's fds 1 and 2, or the tool server's reply buffers. */
+export interface OutputSink {
+  stdout(data: Uint8Array): void;
+  stderr(data: Uint8Array): void;
+}
+
+const processSink: OutputSink = { stdout: (b) => writeAll(1, b), stderr: (b) => writeAll(2, b) };
+
+export function createContext(tool: string, nodeDir: string, sink: OutputSink = processSink): ToolContext & { flush(): void } {
   let out = '';
   let err = '';
   const flush = (): void => {
-    if (out) writeAll(1, Buffer.from(out));
-    if (err) writeAll(2, Buffer.from(err));
+    if (out) sink.stdout(Buffer.from(out));
+    if (err) sink.stderr(Buffer.from(err));
     out = '';
     err = '';
   };
@@ -52,10 +60,10 @@ export function createContext(tool: string, nodeDir: string): ToolContext & { fl
     },
     writeStdout: (data) => {
       if (out) {
-        writeAll(1, Buffer.from(out));
+        sink.stdout(Buffer.from(out));
         out = '';
       }
-      writeAll(1, data);
+      sink.stdout(data);
     },
     flush,
   };

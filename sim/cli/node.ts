@@ -154,6 +154,19 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const { runProxiedAgent } = await import('../launcher.js');
       process.exitCode = await runProxiedAgent(root, name);
     });
+
+  program
+    .command('tool-server')
+    .description('serve the simulated tools of every node under --root (what the launcher runs next to each agent); prints host:port, runs until stopped')
+    .action(async () => {
+      const { root } = globals();
+      const { startToolServer } = await import('../tool-server.js');
+      const server = await startToolServer({ simRoot: root });
+      process.stdout.write(`${server.address}\n`);
+      const stop = () => void server.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
 }
 
 /** The next free 127.0.0.x, from .11 up (the addresses `npm start` and the test harness give). */

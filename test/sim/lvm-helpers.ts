@@ -1,4 +1,6 @@
-// Helpers of the simulated-LVM tests: run the simulated tools and ferry-sim as processes from dist/.
+// Helpers of the simulated-LVM tests: run the simulated tools (through a tool server, as agents do,
+// or as their own processes) and ferry-sim from dist/.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,20 +21,65 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * How the tools are reached: 'server' = sim/bin/<tool> talks to a `ferry-sim tool-server` of this
+ * cluster (what every simulated agent does), 'process' = each call its own Node process (the
+ * fallback, and thin_send/thin_recv always).
+ */
+export type ToolMode = 'server' | 'process';
+
 export class SimCluster {
   readonly root: string;
+  readonly mode: ToolMode;
+  private server: ChildProcess | null = null;
+  private serverAddress: string | null = null;
+  private serverReady: Promise<void> | null = null;
 
-  constructor() {
+  constructor(opts: { tools?: ToolMode } = {}) {
     requireBuild();
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-sim-lvm-'));
+    this.mode = opts.tools ?? 'server';
+  }
+
+  /** Starts the cluster's tool server (once); resolves when it listens. */
+  ready(): Promise<void> {
+    if (this.mode === 'process') return Promise.resolve();
+    this.serverReady ??= new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [FERRY_SIM, '--root', this.root, 'tool-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      this.server = child;
+      child.unref();
+      let text = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        text += b.toString();
+        const line = text.split('\n')[0];
+        if (text.includes('\n') && line) {
+          this.serverAddress = line.trim();
+          (child.stdout as unknown as { unref?: () => void }).unref?.();
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`ferry-sim tool-server exited with ${code}`)));
+    });
+    return this.serverReady;
+  }
+
+  /** The address of the tool server (null in process mode or before ready()). */
+  get toolServer(): string | null {
+    return this.serverAddress;
   }
 
   env(node: string): Record<string, string> {
-    return { PATH: `${SIM_BIN}:${process.env.PATH ?? ''}`, FERRY_SIM_ROOT: this.root, FERRY_SIM_NODE: node };
+    return {
+      PATH: `${SIM_BIN}:${process.env.PATH ?? ''}`,
+      FERRY_SIM_ROOT: this.root,
+      FERRY_SIM_NODE: node,
+      ...(this.serverAddress ? { FERRY_SIM_TOOL_SERVER: this.serverAddress } : {}),
+    };
   }
 
   /** Runs a host tool by name through PATH, as the agent does. */
   async tool(node: string, tool: string, args: string[], input?: Buffer | string): Promise<Run> {
+    await this.ready();
     const r = await execa(tool, args, { env: this.env(node), reject: false, input, stripFinalNewline: false });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
@@ -43,6 +90,7 @@ export class SimCluster {
   }
 
   async initHost(node: string, extra: string[] = []): Promise<void> {
+    await this.ready();
     const r = await this.sim(['host', 'init', node, ...extra]);
     if (r.exitCode !== 0) throw new Error(`host init failed: ${r.stderr}`);
   }
@@ -53,6 +101,7 @@ export class SimCluster {
   }
 
   cleanup(): void {
+    this.server?.kill('SIGKILL');
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }

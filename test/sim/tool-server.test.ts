@@ -1,0 +1,94 @@
+// The simulated node's tool server: sim/bin/<tool> sends its call to it instead of starting Node for
+// every `lvs`. Answers must be the very same as the tool run as its own process, calls must run side
+// by side, and a call whose caller is killed (a timed-out hung command) must not wedge the server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
+import { SimCluster, SIM_BIN, expectOk, type Run } from './lvm-helpers.js';
+
+const N = 'ts1';
+let viaServer: SimCluster;
+let viaProcess: SimCluster;
+
+beforeAll(async () => {
+  viaServer = new SimCluster({ tools: 'server' });
+  viaProcess = new SimCluster({ tools: 'process' });
+  await Promise.all([viaServer.initHost(N, ['--size', '2G']), viaProcess.initHost(N, ['--size', '2G'])]);
+});
+afterAll(() => {
+  viaServer.cleanup();
+  viaProcess.cleanup();
+});
+
+/** The same story of calls, ok and failing, with outputs that carry no random ids. */
+const story: [string, string[]][] = [
+  ['vgs', ['--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_size,vg_free']],
+  ['lvcreate', ['-V', '64M', '-T', 'vg/thinpool', '-n', 'db0_00000']],
+  ['lvcreate', ['-V', '64M', '-T', 'vg/thinpool', '-n', 'db0_00000']],
+  ['lvcreate', ['-V', '64M', '-T', 'vg/nopool', '-n', 'db1_00000']],
+  ['lvcreate', ['-s', 'vg/db0_00000', '-n', 'db0_00000_snap1']],
+  ['lvs', ['--reportformat', 'json', '--units', 'b', '--nosuffix', '-o', 'lv_name,vg_name,lv_size,pool_lv,origin,lv_attr,data_percent']],
+  ['lvs', ['-o', 'lv_name,lv_size', 'vg/nope']],
+  ['lvextend', ['-L', '128M', 'vg/db0_00000']],
+  ['lvremove', ['-f', 'vg/db0_00000_snap1']],
+  ['lvremove', ['-f', 'vg/db0_00000_snap1']],
+  ['lvchange', ['--bogus']],
+  ['drbdadm', ['status', 'nores']],
+  ['drbdsetup', ['status', '--json']],
+  ['drbdadm', ['--version']],
+];
+
+describe('the tool server', () => {
+  it('answers every call of the story exactly as the tool run as its own process', async () => {
+    for (const [tool, args] of story) {
+      const a = await viaServer.tool(N, tool, args);
+      const b = await viaProcess.tool(N, tool, args);
+      expect({ call: `${tool} ${args.join(' ')}`, ...a }).toEqual({ call: `${tool} ${args.join(' ')}`, ...b });
+    }
+    // the story had failures in it, with the real tools' wording
+    const dup = await viaServer.tool(N, 'lvcreate', ['-V', '64M', '-T', 'vg/thinpool', '-n', 'db0_00000']);
+    expect(dup.exitCode).toBe(5);
+    expect(dup.stderr).toMatch(/already exists in volume group "vg"/);
+  });
+
+  it('is what answers: with no node on PATH a call still works through it, and not without it', async () => {
+    // a PATH with bash and cat only: running the tool as a Node process is impossible
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-nonode-'));
+    for (const t of ['bash', 'cat']) fs.symlinkSync((await execa('which', [t])).stdout.trim(), path.join(bin, t));
+    const run = async (env: Record<string, string>): Promise<Run> => {
+      const r = await execa('vgs', ['--noheadings', '-o', 'vg_name'], { env: { ...env, PATH: `${SIM_BIN}:${bin}` }, extendEnv: false, reject: false });
+      return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout).trim(), stderr: String(r.stderr) };
+    };
+    const served = await run(viaServer.env(N));
+    expect(served).toEqual({ exitCode: 0, stdout: 'vg', stderr: '' });
+    const alone = await run(viaProcess.env(N));
+    expect(alone.exitCode).toBe(127);
+    fs.rmSync(bin, { recursive: true, force: true });
+  });
+
+  it('runs calls side by side: 12 concurrent lvcreate all land', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `par${i}_00000`);
+    const rs = await Promise.all(names.map((n) => viaServer.tool(N, 'lvcreate', ['-V', '8M', '-T', 'vg/thinpool', '-n', n])));
+    expect(rs.map((r) => r.exitCode)).toEqual(names.map(() => 0));
+    const lvs = expectOk(await viaServer.tool(N, 'lvs', ['--noheadings', '-o', 'lv_name'])).stdout.split('\n').map((l) => l.trim());
+    for (const n of names) expect(lvs).toContain(n);
+  });
+
+  it('survives a hung call whose caller was killed, and keeps serving', async () => {
+    expectOk(await viaServer.sim(['fault', 'add', N, 'vgs', '--times', '3', '--hang']));
+    const hung = await Promise.all([1, 2, 3].map(() => execa('vgs', [], { env: viaServer.env(N), reject: false, timeout: 800 })));
+    expect(hung.map((r) => r.timedOut)).toEqual([true, true, true]);
+    const t0 = Date.now();
+    const after = expectOk(await viaServer.tool(N, 'vgs', ['--noheadings', '-o', 'vg_name']));
+    expect(after.stdout.trim()).toBe('vg');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('falls back to running the tool as a process when its server is gone', async () => {
+    const env = { ...viaServer.env(N), FERRY_SIM_TOOL_SERVER: '127.0.0.1:1' };
+    const r = await execa('vgs', ['--noheadings', '-o', 'vg_name'], { env, reject: false });
+    expect({ code: r.exitCode, out: String(r.stdout).trim() }).toEqual({ code: 0, out: 'vg' });
+  });
+});
