@@ -2,7 +2,7 @@
 // ids in the catalog, then on every node (its own task queue): thin LVs, the .res, create-md,
 // adjust; the initial sync skipped for thin volumes (new-current-uuid --clear-bitmap on one
 // node); wait until every diskful replica is UpToDate; record what the nodes report.
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ControllerActivities, PlaceResourceInput } from '../activities/controller/activities.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
@@ -14,6 +14,9 @@ const catalog = proxyActivities<ControllerActivities>({
 });
 
 export type CreateResourceInput = PlaceResourceInput;
+
+/** Patch id: one applyResource / settleResource activity per node instead of four / two. */
+const ONE_ACTIVITY_PER_NODE = 'create-resource-one-activity-per-node';
 export { progressQuery } from './progress.js';
 
 export async function createResource(input: CreateResourceInput): Promise<{ resource: string; nodes: string[]; added: string[] }> {
@@ -33,13 +36,20 @@ export async function deployResource(input: CreateResourceInput, progress: Progr
     const nodes = layout.nodes.map((n) => n.node);
     upsertSearchAttributes({ FerryNode: nodes }); // a list: `FerryNode = "node2"` finds this create
     progress.update({ phase: 'configuring hosts', done: 0, total: nodes.length, message: nodes.join(', ') });
-    // every node gets the new .res; new nodes get their LVs and meta data first
+    // every node gets the new .res; new nodes get their LVs and meta data first (one activity per
+    // node; workflows started before that change replay their four activities per node)
+    const onePerNode = patched(ONE_ACTIVITY_PER_NODE);
     await Promise.all(layout.nodes.map(async (n) => {
       const host = hostOf(n.node);
-      if (added.includes(n.node)) await host.ensureResourceVolumes(layout);
-      await host.writeDrbdResourceFile(layout);
-      if (added.includes(n.node)) await host.createDrbdMetadata(layout);
-      await host.adjustDrbd(layout.resource);
+      const isNew = added.includes(n.node);
+      if (onePerNode) {
+        await host.applyResource({ layout, isNew });
+      } else {
+        if (isNew) await host.ensureResourceVolumes(layout);
+        await host.writeDrbdResourceFile(layout);
+        if (isNew) await host.createDrbdMetadata(layout);
+        await host.adjustDrbd(layout.resource);
+      }
       progress.update({ done: progress.get().done + 1 });
     }));
     const diskful = layout.nodes.filter((n) => !n.diskless);
@@ -50,14 +60,21 @@ export async function deployResource(input: CreateResourceInput, progress: Progr
       await hostOf(first.node).skipInitialSync({ resource: layout.resource, diskfulPeers: diskful.length - 1 });
     }
     progress.update({ phase: 'waiting until all replicas are UpToDate', done: 0 });
-    await Promise.all(layout.nodes.map(async (n) => {
-      await hostOf(n.node).waitUpToDate(layout.resource);
-      progress.update({ done: progress.get().done + 1 });
-    }));
-    progress.update({ phase: 'recording', done: nodes.length });
-    for (const n of layout.nodes) {
-      const volumes = await hostOf(n.node).reportResourceVolumes(layout);
-      await catalog.catalogRecordVolumes({ resource: layout.resource, node: n.node, volumes });
+    if (onePerNode) {
+      await Promise.all(layout.nodes.map(async (n) => {
+        const volumes = await hostOf(n.node).settleResource(layout);
+        progress.update({ done: progress.get().done + 1 });
+        await catalog.catalogRecordVolumes({ resource: layout.resource, node: n.node, volumes });
+      }));
+    } else {
+      await Promise.all(layout.nodes.map(async (n) => {
+        await hostOf(n.node).waitUpToDate(layout.resource);
+        progress.update({ done: progress.get().done + 1 });
+      }));
+      for (const n of layout.nodes) {
+        const volumes = await hostOf(n.node).reportResourceVolumes(layout);
+        await catalog.catalogRecordVolumes({ resource: layout.resource, node: n.node, volumes });
+      }
     }
     progress.update({ phase: 'done' });
     return { resource: input.resource, nodes, added };

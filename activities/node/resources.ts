@@ -52,6 +52,18 @@ function drbdStatus(resource: string): Promise<DrbdResourceStatus | null> {
   return drbd.status(resource, { timeoutMs: 30_000 });
 }
 
+/** Poll intervals: 50 ms doubling to 500 ms, so a state reached quickly is seen quickly. */
+function backoff(): { next(): number } {
+  let ms = 50;
+  return {
+    next() {
+      const now = ms;
+      ms = Math.min(ms * 2, 500);
+      return now;
+    },
+  };
+}
+
 export function createResourceNodeActivities(deps: { node: string }) {
   const self = (layout: ResourceLayout) => {
     const me = layout.nodes.find((n) => n.node === deps.node);
@@ -59,7 +71,25 @@ export function createResourceNodeActivities(deps: { node: string }) {
     return me;
   };
 
-  return {
+  const activities = {
+    /**
+     * Everything this host does to take its part of a layout, in one activity (as a LINSTOR
+     * satellite applies a resource): for a replica new here its thin LVs and meta data, then the
+     * .res and `drbdadm adjust`. Each step is check-then-act, so a retry converges.
+     */
+    async applyResource(input: { layout: ResourceLayout; isNew: boolean }): Promise<void> {
+      if (input.isNew) await activities.ensureResourceVolumes(input.layout);
+      await activities.writeDrbdResourceFile(input.layout);
+      if (input.isNew) await activities.createDrbdMetadata(input.layout);
+      await activities.adjustDrbd(input.layout.resource);
+    },
+
+    /** waitUpToDate, then reportResourceVolumes: what to record once this replica is in sync. */
+    async settleResource(layout: ResourceLayout): Promise<VolumeReport[]> {
+      await activities.waitUpToDate(layout.resource);
+      return activities.reportResourceVolumes(layout);
+    },
+
     /** Thin LVs of this node's volumes (idempotent: an LV of the right pool and size is success). */
     async ensureResourceVolumes(layout: ResourceLayout): Promise<void> {
       const me = self(layout);
@@ -96,13 +126,14 @@ export function createResourceNodeActivities(deps: { node: string }) {
      * Inconsistent already (a retry, or a resource that synced). Heartbeats while it waits.
      */
     async skipInitialSync(input: { resource: string; diskfulPeers: number }): Promise<'cleared' | 'not-needed'> {
+      const poll = backoff();
       for (;;) {
         const s = await drbdStatus(input.resource);
         if (s && s.devices.some((d) => d.diskState !== 'Inconsistent')) return 'not-needed';
         const connected = s ? s.connections.filter((c) => c.connectionState === 'Connected' && c.peerDevices.every((p) => p.peerDiskState === 'Inconsistent')).length : 0;
         if (s && connected >= input.diskfulPeers) break;
         Context.current().heartbeat({ connected });
-        await Context.current().sleep(500);
+        await Context.current().sleep(poll.next());
       }
       await drbd.skipInitialSync(input.resource, { timeoutMs: 60_000 });
       return 'cleared';
@@ -110,12 +141,13 @@ export function createResourceNodeActivities(deps: { node: string }) {
 
     /** Polls `drbdsetup status --json` until every local disk and diskful peer is UpToDate; heartbeats progress. */
     async waitUpToDate(resource: string): Promise<void> {
+      const poll = backoff();
       for (;;) {
         const s = await drbdStatus(resource);
         if (s && isFullySynced(s)) return;
         const done = s?.connections.flatMap((c) => c.peerDevices.map((p) => p.percentInSync ?? 0)) ?? [];
         Context.current().heartbeat({ diskStates: s?.devices.map((d) => d.diskState) ?? [], percentInSync: done });
-        await Context.current().sleep(500);
+        await Context.current().sleep(poll.next());
       }
     },
 
@@ -147,6 +179,7 @@ export function createResourceNodeActivities(deps: { node: string }) {
       if (input.vg) for (const n of input.volumeNumbers) await removeLogicalVolume(input.vg, volumeLvName(input.resource, n));
     },
   };
+  return activities;
 }
 
 export type ResourceNodeActivities = ReturnType<typeof createResourceNodeActivities>;
