@@ -7,13 +7,15 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
-import { backupIdOf, defaultSnapshotName, parseBackupId } from '../core/backup-names.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { backupIdOf, defaultSnapshotName, parseBackupId, parseBackupTimestamp } from '../core/backup-names.js';
+import type { BackupSelector } from '../core/backup-selection.js';
 import { baseBackupIdOf } from '../core/backup-meta.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
-import { backupCreateSchema, backupRestoreSchema, parseInput, remoteNameSchema, s3RemoteCreateSchema } from '../core/validation.js';
+import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema } from '../core/validation.js';
 import type { Catalog, RemoteRecord } from '../activities/controller/catalog/index.js';
-import { remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
-import { listBackups, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
+import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
+import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
 import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../activities/node/backup/secret-box.js';
 import { S3OperationError } from '../activities/node/backup/s3.js';
 import { apiError } from './linstor-shapes.js';
@@ -227,17 +229,60 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   });
 
-  /** LINSTOR: DELETE ...?id=ID&cascading=true&dryrun=true */
-  app.delete<{ Params: { remote: string }; Querystring: { id?: string; cascading?: string; dryrun?: string; wait?: string } }>('/v1/remotes/:remote/backups', async (req, reply) => {
+  /**
+   * LINSTOR's DELETE /v1/remotes/R/backups with exactly one selection: `id` (+ `id_prefix`), the
+   * filters `timestamp` (yyyyMMdd_HHmmss UTC or ISO 8601: made before), `resource_name`,
+   * `node_name` (combinable), `all` (+ `all_local_cluster`), or `s3key`; `cascading`, `dryrun`.
+   */
+  app.delete<{ Params: { remote: string }; Querystring: Record<string, string | undefined> }>('/v1/remotes/:remote/backups', async (req, reply) => {
     try {
       const r = await requireRemote(req.params.remote);
-      const id = backupIdOf(z.string().min(1, 'id: give the backup id').parse(req.query.id ?? ''));
-      parseBackupId(id);
-      const cascade = bool(req.query.cascading);
-      const plan = await withS3(r, (s3) => planBackupDelete({ s3, bucket: r.bucket, id, cascade }));
-      if (bool(req.query.dryrun)) return { dry_run: true, backups: plan.backups, keys: plan.keys };
-      return await mutate(reply, req.query.wait === 'true', 'backupDelete', backupWorkflowIds.deleteBackup(r.name, id), [{ remote: r.name, id, cascade }],
-        `Backup ${id} deleted${plan.backups.length > 1 ? ` with ${plan.backups.length - 1} dependent backup(s)` : ''}.`, { Remote: r.name, Backup: id });
+      const q = req.query;
+      const cascade = bool(q.cascading);
+      const filterGiven = q.timestamp !== undefined || q.resource_name !== undefined || q.node_name !== undefined;
+      const kinds = [q.id !== undefined || q.id_prefix !== undefined ? 'id' : '', filterGiven ? 'filter' : '', bool(q.all) || bool(q.all_local_cluster) ? 'all' : '', q.s3key !== undefined ? 's3key' : ''].filter(Boolean);
+      if (kinds.length !== 1) {
+        throw new ValidationError('selection', kinds.length === 0
+          ? 'say which backups to delete: id (optionally as a prefix), a filter (timestamp, resource_name, node_name), all, or s3key'
+          : `give one kind of selection, not ${kinds.join(' and ')}`);
+      }
+      if (kinds[0] === 's3key') {
+        const key = z.string().min(1, 's3key: give the object key').parse(q.s3key);
+        if (await withS3(r, (s3) => objectSize(s3, r.bucket, key)) === undefined) throw new NotFoundError('backup', key, `object '${key}' not found in bucket '${r.bucket}'`);
+        if (bool(q.dryrun)) return { dry_run: true, backups: [], keys: [key] };
+        return await mutate(reply, q.wait === 'true', 'backupDelete', backupWorkflowIds.deleteBackup(r.name, `s3key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`), [{ remote: r.name, s3key: key, cascade: false }],
+          `Object ${key} deleted.`, { Remote: r.name, S3Key: key });
+      }
+      let selector: BackupSelector;
+      if (kinds[0] === 'id') {
+        const raw = z.string().min(1, 'id: give the backup id').parse(q.id ?? q.id_prefix ?? '');
+        if (q.id_prefix !== undefined || bool(q.prefix)) {
+          selector = { kind: 'prefix', prefix: raw };
+        } else {
+          parseBackupId(raw);
+          selector = { kind: 'id', id: backupIdOf(raw) };
+        }
+      } else if (kinds[0] === 'filter') {
+        let beforeMs: number | undefined;
+        if (q.timestamp !== undefined) {
+          beforeMs = parseBackupTimestamp(q.timestamp) ?? (/^\d{4}-\d{2}-\d{2}/.test(q.timestamp) ? Date.parse(q.timestamp) : NaN);
+          if (!Number.isFinite(beforeMs)) throw new ValidationError('timestamp', `'${q.timestamp}' is not a time: give yyyyMMdd_HHmmss (UTC, e.g. 20210914_120000) or ISO 8601`);
+        }
+        selector = {
+          kind: 'filter',
+          ...(beforeMs !== undefined ? { beforeMs } : {}),
+          ...(q.resource_name !== undefined ? { resource: parseInput(resourceDefinitionNameSchema, q.resource_name, 'resource_name') } : {}),
+          ...(q.node_name !== undefined ? { node: parseInput(nodeNameSchema, q.node_name, 'node_name') } : {}),
+        };
+      } else {
+        const clusterId = bool(q.all_local_cluster) ? await catalog.remotes.setControllerPropOnce(CLUSTER_ID_PROP, randomUUID()) : undefined;
+        selector = { kind: 'all', ...(clusterId ? { clusterId } : {}) };
+      }
+      const plan = await withS3(r, (s3) => planBackupDelete({ s3, bucket: r.bucket, selector, cascade }));
+      if (bool(q.dryrun)) return { dry_run: true, backups: plan.backups, keys: plan.keys };
+      const opId = selector.kind === 'id' ? selector.id : `${selector.kind}-${createHash('sha256').update(JSON.stringify(selector)).digest('hex').slice(0, 16)}`;
+      return await mutate(reply, q.wait === 'true', 'backupDelete', backupWorkflowIds.deleteBackup(r.name, opId), [{ remote: r.name, selector, cascade }],
+        `Deleted ${plan.selected}${plan.dependents.length > 0 ? ` with ${plan.dependents.length} dependent backup(s)` : ''}.`, { Remote: r.name, Selection: plan.selected });
     } catch (e) {
       if (e instanceof z.ZodError) return reply.code(400).send(apiError(e.issues.map((i) => i.message).join('; ')));
       return refuse(reply, e);

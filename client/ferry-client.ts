@@ -296,9 +296,24 @@ export class FerryClient {
     verify: (remote: string, id: string): Promise<{ id: string; ok: boolean; chain: string[]; problems: { backupId: string; key?: string; problem: string }[] }> =>
       this.request('POST', `/v1/remotes/${encodeURIComponent(remote)}/backups/${encodeURIComponent(id)}/verify`),
     /** With dryRun: only what would be deleted. */
-    delete: async (d: { remote: string; id: string; cascade?: boolean; dryRun?: boolean }): Promise<Operation<{ backups: string[]; keys: string[] }> | { dry_run: true; backups: string[]; keys: string[] }> => {
-      const path = `/v1/remotes/${encodeURIComponent(d.remote)}/backups?id=${encodeURIComponent(d.id)}${d.cascade ? '&cascading=true' : ''}`;
-      if (d.dryRun) return this.request('DELETE', `${path}&dryrun=true`);
+    /**
+     * `backup delete`: one selection of `id` (with `prefix`: every id starting so), `filter`
+     * (made `before` a time — yyyyMMdd_HHmmss UTC or ISO 8601 —, of `resource`, uploaded by `node`),
+     * `all` (`'cluster'`: only this cluster's) or `s3key` (that object, whatever it is).
+     */
+    delete: async (d: BackupDeleteRequest): Promise<Operation<{ backups: string[]; keys: string[] }> | { dry_run: true; backups: string[]; keys: string[] }> => {
+      const q: Record<string, string> = {};
+      if (d.id !== undefined) q[d.prefix ? 'id_prefix' : 'id'] = d.id;
+      if (d.filter?.before !== undefined) q.timestamp = d.filter.before;
+      if (d.filter?.resource !== undefined) q.resource_name = d.filter.resource;
+      if (d.filter?.node !== undefined) q.node_name = d.filter.node;
+      if (d.all === 'cluster') q.all_local_cluster = 'true';
+      else if (d.all) q.all = 'true';
+      if (d.s3key !== undefined) q.s3key = d.s3key;
+      if (d.cascade) q.cascading = 'true';
+      if (d.dryRun) q.dryrun = 'true';
+      const path = `/v1/remotes/${encodeURIComponent(d.remote)}/backups?${Object.entries(q).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+      if (d.dryRun) return this.request('DELETE', path);
       return this.mutate('DELETE', path);
     },
     restore: (r: { remote: string; node: string; targetResource: string; resource?: string; id?: string; storagePool?: string }): Promise<Operation<{ resource: string; node: string; chain: string[] }>> =>
@@ -549,4 +564,16 @@ export interface ScheduleByResourceJson {
   last_backup?: string | null;
   next_run?: string | null;
   paused?: boolean | null;
+}
+
+export interface BackupDeleteRequest {
+  remote: string;
+  id?: string;
+  /** with `id`: every backup whose id starts with it */
+  prefix?: boolean;
+  filter?: { before?: string; resource?: string; node?: string };
+  all?: boolean | 'cluster';
+  s3key?: string;
+  cascade?: boolean;
+  dryRun?: boolean;
 }

@@ -22,6 +22,7 @@ import type { SnapshotNodeActivities } from '../activities/node/snapshots.js';
 import type { ResourceNodeActivities } from '../activities/node/resources.js';
 import type { RemoteRecord } from '../activities/controller/catalog/remotes.js';
 import { buildBackupMeta } from '../core/backup-meta.js';
+import type { BackupSelector } from '../core/backup-selection.js';
 import { snapshotLvOf } from '../core/backup-operations.js';
 import { nodeQueueFor } from '../core/operations.js';
 
@@ -288,7 +289,12 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
 
 // ---- delete ---------------------------------------------------------------------------------------
 
-export async function backupDelete(input: { remote: string; id: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
+/**
+ * `backup delete id|filter|all` (`selector`; `id` alone from before selectors existed) or
+ * `backup delete s3key` (`s3key`: that one object, whatever it is).
+ */
+export async function backupDelete(input: { remote: string; id?: string; selector?: BackupSelector; s3key?: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
   upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['backup-delete'] });
+  if (input.s3key !== undefined) return catalog.backupDeleteKey({ remote: input.remote, key: input.s3key });
   return catalog.backupDelete(input);
 }

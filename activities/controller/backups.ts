@@ -3,6 +3,8 @@
 // commit of the .meta, the restore chain, delete). S3 keys leave the catalog sealed; the controller
 // opens them only in memory for its own S3 calls, and hands the node activities the sealed form.
 import { ApplicationFailure } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
+import type { BackupSelector } from '../../core/backup-selection.js';
 import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
 import { baseBackupIdOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from './catalog/index.js';
@@ -76,6 +78,9 @@ export function remoteAccess(r: RemoteRecord): RemoteAccess {
 export function s3ForRemote(r: RemoteAccess) {
   return createS3Client({ endpoint: r.endpoint, region: r.region, forcePathStyle: r.usePathStyle, accessKey: openSecret(r.accessKeySealed), secretKey: openSecret(r.secretKeySealed) });
 }
+
+/** The controller property holding this cluster's id (LINSTOR: Cluster/LocalID), set once. */
+export const CLUSTER_ID_PROP = 'Cluster/LocalID';
 
 export function createBackupActivities(deps: { catalog: Catalog; now?: () => number }) {
   const now = deps.now ?? Date.now;
@@ -175,7 +180,9 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       const r = await remote(input.remote);
       return withS3(r, async (s3) => {
         try {
-          return await writeBackupMeta({ s3, bucket: r.bucket, id: input.id, meta: input.meta });
+          // which cluster made it (`backup delete all --cluster`), as LINSTOR records its cluster id
+          const clusterId = input.meta.clusterId ?? await catalog.remotes.setControllerPropOnce(CLUSTER_ID_PROP, randomUUID());
+          return await writeBackupMeta({ s3, bucket: r.bucket, id: input.id, meta: { ...input.meta, clusterId } });
         } catch (e) {
           if (e instanceof Error && e.name === 'BackupCommitError') throw fail('ConflictError', e.message);
           throw e;
@@ -254,21 +261,36 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       });
     },
 
-    /** Deletes a backup (with cascade its descendants); forgets it as the base of the next incremental. */
-    async backupDelete(input: { remote: string; id: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
+    /** `backup delete s3key`: deletes one object of the bucket, whatever it is (not found: NotFoundError). */
+    async backupDeleteKey(input: { remote: string; key: string }): Promise<{ backups: string[]; keys: string[] }> {
+      const r = await remote(input.remote);
+      return withS3(r, async (s3) => {
+        const size = await objectSize(s3, r.bucket, input.key);
+        if (size === undefined) throw fail('NotFoundError', `object '${input.key}' not found in bucket '${r.bucket}'`);
+        await s3Call({ s3, operation: 'DeleteObject', bucket: r.bucket, key: input.key }, () => s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: input.key })));
+        return { backups: [], keys: [input.key] };
+      });
+    },
+
+    /**
+     * Deletes the selected backups (with cascade their descendants); forgets a deleted one as the
+     * base of the next incremental. `id` alone is the form of workflows started before selectors.
+     */
+    async backupDelete(input: { remote: string; id?: string; selector?: BackupSelector; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
       const r = await remote(input.remote);
       const plan = await withS3(r, async (s3) => {
         try {
-          return await deleteBackup({ s3, bucket: r.bucket, id: input.id, cascade: input.cascade });
+          return await deleteBackup({ s3, bucket: r.bucket, ...(input.selector ? { selector: input.selector } : { id: input.id ?? '' }), cascade: input.cascade });
         } catch (e) {
           if (e instanceof Error && e.name === 'BackupHasDependentsError') throw fail('ConflictError', e.message);
           if (e instanceof Error && e.name === 'BackupNotFoundError') throw fail('NotFoundError', e.message);
           throw e;
         }
       });
-      const rsc = parseBackupId(plan.id).rsc;
-      const last = await catalog.remotes.lastBackup(rsc, r.name);
-      if (last && plan.backups.includes(last.backupId)) await catalog.remotes.forgetLastBackup(rsc, r.name);
+      for (const rsc of new Set(plan.backups.map((id) => parseBackupId(id).rsc))) {
+        const last = await catalog.remotes.lastBackup(rsc, r.name);
+        if (last && plan.backups.includes(last.backupId)) await catalog.remotes.forgetLastBackup(rsc, r.name);
+      }
       return { backups: plan.backups, keys: plan.keys };
     },
   };

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapshotNameSchema, storagePoolNameSchema, s3RemoteCreateSchema, formatSize } from '../../core/validation.js';
 import { renderTable } from './table.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
+import type { BackupDeleteRequest } from '../ferry-client.js';
 
 export function registerBackupCommands(program: Command, kit: CliKit): void {
   const { clientFrom, print, check } = kit;
@@ -52,10 +53,14 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
         `SUCCESS: ${r.mode} backup ${r.id} of '${r.resource}' shipped from ${r.node} to '${r.remote}'${r.base ? ` (based on ${r.base})` : r.fullBecause ? ` (full: ${r.fullBecause})` : ''}, ${r.volumes.map((v) => `volume ${v.vlmNr}: ${formatSize(v.compressedBytes)} stored`).join(', ')} (operation ${op.workflowId}).`);
     });
   backup.command('list').alias('l').description('list the backups in a remote').argument('<remote>')
-    .option('-r, --resource <rsc>', 'only this resource')
-    .action(async (remoteName: string, o: { resource?: string }, cmd: Command) => {
+    .option('-r, --resource <rsc>', 'only this resource').option('--other', 'only the objects in the bucket that are not backups')
+    .action(async (remoteName: string, o: { resource?: string; other?: boolean }, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
       const l = await client.backups.list(check(remoteNameSchema, remoteName), o.resource ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {});
+      if (o.other) {
+        print(json, l.other, () => renderTable(['Object'], l.other.files.map((f) => [f])));
+        return;
+      }
       print(json, l, () => renderTable(['Resource', 'Snapshot', 'Finished at', 'Based On', 'Status', 'Size'],
         l.linstor.map((b) => [b.origin_rsc, b.origin_snap, b.finished_time ?? '', b.based_on_id ?? '', b.success ? 'Success' : 'Failed', formatSize(b.size)])));
     });
@@ -76,18 +81,43 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       print(json, r, () => r.ok ? `SUCCESS: backup ${r.id} verified (chain ${r.chain.join(' -> ')})` : `FAILED: backup ${r.id}: ${r.problems.map((p) => `${p.backupId}${p.key ? ` ${p.key}` : ''}: ${p.problem}`).join('; ')}`);
       if (!r.ok) throw new Error(`backup ${r.id} failed verification (${r.problems.length} problem(s))`);
     });
-  backup.command('delete').alias('d').description('delete a backup: delete REMOTE id ID').argument('<remote>').argument('<what>', 'id').argument('<id>')
-    .option('--cascade', 'also delete the backups based on it').option('--dry-run', 'only list what would be deleted')
-    .action(async (remoteName: string, what: string, id: string, o: { cascade?: boolean; dryRun?: boolean }, cmd: Command) => {
-      if (what !== 'id') throw new UsageErrorLike(`backup delete selects by 'id' (backup delete REMOTE id ID); got '${what}'`);
-      const { client, json } = clientFrom(cmd);
-      const r = await client.backups.delete({ remote: check(remoteNameSchema, remoteName), id, cascade: Boolean(o.cascade), dryRun: Boolean(o.dryRun) });
-      if ('dry_run' in r) {
-        print(json, r, () => `Would delete ${r.backups.join(', ')}:\n${r.keys.map((k) => `  ${k}`).join('\n')}`);
-        return;
-      }
-      const res = await r.result();
-      print(json, { result: res, workflow_id: r.workflowId }, () => `SUCCESS: deleted ${res.backups.join(', ')} (${res.keys.length} objects).`);
+  // `backup delete id|filter|all|s3key REMOTE ...`, as the user's guide writes them
+  const del = backup.command('delete').alias('d').description('delete backups from a remote: id, filter, all or s3key (each with --dry-run)');
+  const deleteAndReport = async (cmd: Command, req: Omit<BackupDeleteRequest, 'dryRun'> & { dryRun?: boolean }) => {
+    const { client, json } = clientFrom(cmd);
+    const r = await client.backups.delete(req);
+    if ('dry_run' in r) {
+      print(json, r, () => r.keys.length === 0 ? 'Nothing would be deleted.' : `Would delete ${r.backups.length > 0 ? r.backups.join(', ') : 'the object'}:\n${r.keys.map((k) => `  ${k}`).join('\n')}`);
+      return;
+    }
+    const res = await r.result();
+    print(json, { result: res, workflow_id: r.workflowId }, () => `SUCCESS: deleted ${res.backups.length > 0 ? res.backups.join(', ') : res.keys.join(', ')} (${res.keys.length} object${res.keys.length === 1 ? '' : 's'}).`);
+  };
+  del.command('id').description('delete one backup by its id (--prefix: every backup whose id starts with it)').argument('<remote>').argument('<id>')
+    .option('--prefix', 'delete every backup whose id starts with ID').option('--cascade', 'also delete the backups based on the deleted ones').option('--dry-run', 'only list the S3 objects that would be deleted')
+    .action(async (remoteName: string, id: string, o: { prefix?: boolean; cascade?: boolean; dryRun?: boolean }, cmd: Command) => {
+      await deleteAndReport(cmd, { remote: check(remoteNameSchema, remoteName), id, prefix: Boolean(o.prefix), cascade: Boolean(o.cascade), dryRun: Boolean(o.dryRun) });
+    });
+  del.command('filter').description('delete the backups made before a time (-t), of a resource (-r), uploaded by a node (-n); combined with AND').argument('<remote>')
+    .option('-t, --time <time>', 'made before this time: yyyyMMdd_HHmmss (UTC) or ISO 8601').option('-r, --resource <rsc>', 'of this resource').option('-n, --node <node>', 'uploaded by this node')
+    .option('--cascade', 'also delete the backups based on the deleted ones').option('--dry-run', 'only list the S3 objects that would be deleted')
+    .action(async (remoteName: string, o: { time?: string; resource?: string; node?: string; cascade?: boolean; dryRun?: boolean }, cmd: Command) => {
+      if (o.time === undefined && o.resource === undefined && o.node === undefined) throw new UsageErrorLike('backup delete filter needs at least one of -t TIME, -r RESOURCE, -n NODE (delete everything with `backup delete all`)');
+      await deleteAndReport(cmd, {
+        remote: check(remoteNameSchema, remoteName),
+        filter: { ...(o.time !== undefined ? { before: o.time } : {}), ...(o.resource !== undefined ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {}), ...(o.node !== undefined ? { node: check(nodeNameSchema, o.node) } : {}) },
+        cascade: Boolean(o.cascade), dryRun: Boolean(o.dryRun),
+      });
+    });
+  del.command('all').description('delete every backup in the remote (--cluster: only those this cluster made)').argument('<remote>')
+    .option('--cluster', 'only the backups made by this cluster').option('--cascade', 'also delete backups of other clusters based on the deleted ones').option('--dry-run', 'only list the S3 objects that would be deleted')
+    .action(async (remoteName: string, o: { cluster?: boolean; cascade?: boolean; dryRun?: boolean }, cmd: Command) => {
+      await deleteAndReport(cmd, { remote: check(remoteNameSchema, remoteName), all: o.cluster ? 'cluster' : true, cascade: Boolean(o.cascade), dryRun: Boolean(o.dryRun) });
+    });
+  del.command('s3key').description('delete one object of the bucket by its key, whatever it is (breaks a backup it belongs to)').argument('<remote>').argument('<key>')
+    .option('--dry-run', 'only say what would be deleted')
+    .action(async (remoteName: string, key: string, o: { dryRun?: boolean }, cmd: Command) => {
+      await deleteAndReport(cmd, { remote: check(remoteNameSchema, remoteName), s3key: key, dryRun: Boolean(o.dryRun) });
     });
   backup.command('abort').description('cancel the running backup of a resource (upload aborted, snapshot removed)').argument('<resource>')
     .action(async (rsc: string, _o, cmd: Command) => {

@@ -164,7 +164,7 @@ describe('deleting backups', () => {
     const err = await deleteBackup({ s3, bucket, id: I1.id }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupHasDependentsError);
     expect((err as BackupHasDependentsError).dependents).toEqual([I2.id]);
-    expect((err as Error).message).toBe(`backup ${I1.id} cannot be deleted: 1 backup(s) are based on it (${I2.id}); use cascade to delete them too`);
+    expect((err as Error).message).toBe(`backup ${I1.id} cannot be deleted: 1 other backup(s) are based on it (${I2.id}); use --cascade to delete them too`);
     expect(await exists(`${I1.id}.meta`)).toBe(true);
   });
 

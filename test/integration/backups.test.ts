@@ -291,17 +291,51 @@ describe('damaged backups', () => {
   }, 120_000);
 
   it('are deleted with their dependents only with --cascade; --dry-run only lists', async () => {
-    const refused = await cluster.ferry(['backup', 'delete', 'bk', 'id', fullId]);
+    const refused = await cluster.ferry(['backup', 'delete', 'id', 'bk', fullId]);
     expect(refused.exitCode).toBe(5);
-    expect(refused.stderr).toContain(`backup ${fullId} cannot be deleted: 1 backup(s) are based on it (${incId})`);
-    const dry = await ok(['backup', 'delete', 'bk', 'id', fullId, '--cascade', '--dry-run']);
+    expect(refused.stderr).toContain(`backup ${fullId} cannot be deleted: 1 other backup(s) are based on it (${incId})`);
+    const dry = await ok(['backup', 'delete', 'id', 'bk', fullId, '--cascade', '--dry-run']);
     expect(dry.stdout).toContain(`Would delete ${incId}, ${fullId}`);
     expect((await bucketKeys()).filter((k) => k.startsWith('bk0_'))).toEqual([`${fullId}.meta`, fullId.replace('_back_', '_00000_back_'), `${incId}.meta`].sort());
-    await ok(['backup', 'delete', 'bk', 'id', fullId, '--cascade']);
+    await ok(['backup', 'delete', 'id', 'bk', fullId, '--cascade']);
     expect((await bucketKeys()).filter((k) => k.startsWith('bk0_'))).toEqual([]);
     const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { origin_rsc: string }[] };
     expect(l.linstor.filter((b) => b.origin_rsc === 'bk0')).toEqual([]);
   }, 60_000);
+
+  it('are selected as the guide says: filter, all --cluster, id --prefix; stray objects by list --other and s3key', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'randomPictureInWrongBucket', Body: 'jpeg' }));
+    const other = await ok(['backup', 'list', 'bk', '--other']);
+    expect(other.stdout).toContain('randomPictureInWrongBucket');
+    expect(other.stdout).not.toMatch(/_back_/);
+    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { id: string; origin_rsc: string; origin_node: string }[] };
+    const bk1 = l.linstor.filter((b) => b.origin_rsc === 'bk1');
+    expect(bk1.length).toBeGreaterThan(0);
+    const bk1Keys = (await bucketKeys()).filter((k) => k.startsWith('bk1_'));
+    // a filter by resource and uploading node lists exactly bk1's objects
+    const dry = await ok(['backup', 'delete', 'filter', 'bk', '-r', 'bk1', '-n', bk1[0]!.origin_node, '--cascade', '--dry-run']);
+    for (const k of bk1Keys) expect(dry.stdout).toContain(k);
+    expect(dry.stdout).not.toContain('randomPictureInWrongBucket');
+    // this cluster made them all: all --cluster lists them too; a filter that matches nothing, or is not a time, is refused
+    const all = await ok(['backup', 'delete', 'all', 'bk', '--cluster', '--dry-run']);
+    for (const b of bk1) expect(all.stdout).toContain(b.id);
+    const none = await cluster.ferry(['backup', 'delete', 'filter', 'bk', '-r', 'nosuch']);
+    expect({ code: none.exitCode, err: none.stderr }).toEqual({ code: 3, err: expect.stringContaining("no backup matches: backups of resource 'nosuch'") });
+    const notTime = await cluster.ferry(['backup', 'delete', 'filter', 'bk', '-t', 'yesterday']);
+    expect(notTime.exitCode).toBe(2);
+    expect(notTime.stderr).toContain("'yesterday' is not a time");
+    const empty = await cluster.ferry(['backup', 'delete', 'filter', 'bk']);
+    expect(empty.exitCode).toBe(2);
+    expect((await bucketKeys()).filter((k) => k.startsWith('bk1_'))).toEqual(bk1Keys);
+    // id --prefix deletes every bk1 backup; s3key the stray object, once
+    await ok(['backup', 'delete', 'id', 'bk', 'bk1_back_', '--prefix', '--cascade']);
+    expect((await bucketKeys()).filter((k) => k.startsWith('bk1_'))).toEqual([]);
+    await ok(['backup', 'delete', 's3key', 'bk', 'randomPictureInWrongBucket']);
+    expect(await bucketKeys()).not.toContain('randomPictureInWrongBucket');
+    const gone = await cluster.ferry(['backup', 'delete', 's3key', 'bk', 'randomPictureInWrongBucket']);
+    expect(gone.exitCode).toBe(3);
+    expect(gone.stderr).toContain("object 'randomPictureInWrongBucket' not found");
+  }, 90_000);
 });
 
 describe('secrets', () => {

@@ -7,8 +7,8 @@ import { normalizeEtag, s3Call, S3OperationError } from '../../node/backup/s3.js
 
 export class BackupNotFoundError extends Error {
   override readonly name = 'BackupNotFoundError';
-  constructor(readonly bucket: string, readonly id: string) {
-    super(`backup ${id} not found in bucket '${bucket}' (no ${metaKeyOf(id)})`);
+  constructor(readonly bucket: string, readonly id: string, message?: string) {
+    super(message ? `${message} in bucket '${bucket}'` : `backup ${id} not found in bucket '${bucket}' (no ${metaKeyOf(id)})`);
   }
 }
 
