@@ -96,6 +96,7 @@ export const propertyDefs: readonly PropertyDef[] = [
   { key: 'Evacuation/MaxConcurrent', type: { kind: 'integer', min: 1, max: 64 }, settableOn: CTRL_ONLY, order: CTRL_ONLY, default: '4', description: 'resources one node evacuation moves at once' },
   { key: 'DrbdOptions/auto-diskful', type: { kind: 'integer', min: 0 }, settableOn: RD_CHAIN, order: RD_CHAIN, description: 'minutes a diskless primary may run before it becomes diskful' },
   { key: 'BackupShipping/MaxConcurrentBackupsPerNode', type: { kind: 'integer' }, settableOn: NODE_CHAIN, order: NODE_CHAIN, default: '-1', description: 'backups shipped at once per node; negative: no limit, 0: none' },
+  { key: 'BackupShipping/ScheduleRetryDelay', type: { kind: 'integer', min: 1, max: 86400 }, settableOn: CTRL_ONLY, order: CTRL_ONLY, default: '60', description: 'seconds a scheduled backup with --on-failure RETRY waits before it tries again' },
   { key: 'Autoplacer/MinThinFreeSpace', type: { kind: 'size-or-percent' }, settableOn: ['storage-pool', 'resource-definition', 'resource-group', 'node', 'controller'], order: THIN_FREE_CHAIN, default: '10%', description: 'free space a thin pool must keep to stay an autoplace target (size, plain number = KiB, or percent)' },
   { key: 'Autoplacer/MaxThroughput', type: { kind: 'integer', min: 0 }, settableOn: ['storage-pool', 'node', 'controller'], order: POOL_CHAIN, default: '0', description: 'throughput the storage pool can deliver (for the MaxThroughput strategy)' },
   ...AUTOPLACER_STRATEGIES.map(
