@@ -2,7 +2,7 @@
 // resource group or the controller becomes `<option> <value>;` in the .res section DRBD expects:
 // Net -> net, Disk and PeerDevice -> disk (drbd.conf keeps peer-device options there), Resource ->
 // options. The closest level wins (core/properties.ts resolution order). Other DrbdOptions/* keys
-// (AutoEvict*, auto-diskful) are ferry's own and are not rendered.
+// (AutoEvict*, auto-diskful, AutoSnapshot/*) are ferry's own and are not rendered.
 //
 // Pure: no I/O (used by the controller and by the API's validation).
 import type { DrbdResourceOptions } from './drbd-config.js';
@@ -14,6 +14,9 @@ const SECTIONS: Readonly<Record<string, keyof DrbdResourceOptions>> = {
   PeerDevice: 'disk',
   Resource: 'resource',
 };
+
+/** DrbdOptions/<Section>/* keys that are ferry's own settings (core/properties.ts checks them), never rendered */
+const FERRY_SECTIONS = new Set(['AutoSnapshot']);
 
 /** DRBD option names: lower case words joined by '-'. */
 const OPTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -35,6 +38,7 @@ export function drbdOptionOfKey(key: string): { section: keyof DrbdResourceOptio
 export function checkDrbdOptionProperty(key: string, value: string | null): string | null {
   const m = /^DrbdOptions\/([A-Za-z]+)\/(.*)$/.exec(key);
   if (!m) return null;
+  if (FERRY_SECTIONS.has(m[1]!)) return null;
   if (!(m[1]! in SECTIONS)) return `DRBD option section '${m[1]}' is not known; allowed: ${Object.keys(SECTIONS).map((s) => `DrbdOptions/${s}/<option>`).join(', ')}`;
   if (!OPTION_NAME.test(m[2]!)) return `DRBD option name '${m[2]}' must be lower-case letters, digits and '-'`;
   if (RESERVED.has(m[2]!)) return `DRBD option '${m[2]}' is set by ferry and cannot be overridden`;

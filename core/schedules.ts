@@ -221,3 +221,52 @@ export function planRemoteRetention(chains: readonly RemoteChain[], policy: { ke
   }
   return { remove, keep };
 }
+
+// ---- keep-local -------------------------------------------------------------------------------
+
+/** A local snapshot a scheduled backup kept. */
+export interface LocalSnapshotEntry {
+  resource: string;
+  snapshot: string;
+  kind: 'full' | 'incremental';
+  createdAt: number;
+}
+
+export interface LocalRetentionDecision {
+  resource: string;
+  /** the snapshot of the chain's full backup (or its oldest snapshot when that one is gone) */
+  base: string;
+  /** the chain's snapshots, oldest first */
+  snapshots: string[];
+  reason: string;
+}
+
+/**
+ * keep-local as LINSTOR counts it: per resource, the schedule's local snapshots form chains (a full
+ * backup's snapshot and the snapshots of the incrementals made after it); the newest N chains stay,
+ * every older chain goes with all its snapshots, all in one run. A chain holding a protected
+ * snapshot (the base of the next incremental backup) always stays.
+ */
+export function planLocalRetention(entries: readonly LocalSnapshotEntry[], keepLocal: number, protectedSnapshots: ReadonlySet<string>): { remove: LocalRetentionDecision[]; keep: LocalRetentionDecision[] } {
+  const remove: LocalRetentionDecision[] = [];
+  const keep: LocalRetentionDecision[] = [];
+  const byRsc = new Map<string, LocalSnapshotEntry[]>();
+  for (const e of entries) byRsc.set(e.resource, [...(byRsc.get(e.resource) ?? []), e]);
+  for (const [rsc, list] of [...byRsc.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    list.sort((a, b) => a.createdAt - b.createdAt || a.snapshot.localeCompare(b.snapshot));
+    const chains: LocalSnapshotEntry[][] = [];
+    for (const e of list) {
+      if (e.kind === 'full' || chains.length === 0) chains.push([e]);
+      else chains.at(-1)!.push(e);
+    }
+    chains.reverse(); // newest first
+    for (const [i, c] of chains.entries()) {
+      const d = { resource: rsc, base: c[0]!.snapshot, snapshots: c.map((e) => e.snapshot) };
+      const guarded = c.find((e) => protectedSnapshots.has(`${rsc}/${e.snapshot}`));
+      if (i < keepLocal) keep.push({ ...d, reason: `among the newest ${keepLocal} full backup snapshot(s) (keep-local)` });
+      else if (guarded) keep.push({ ...d, reason: `${guarded.snapshot} is the base of the next incremental backup` });
+      else remove.push({ ...d, reason: `beyond the newest ${keepLocal} full backup snapshot(s) (keep-local=${keepLocal})` });
+    }
+  }
+  return { remove, keep };
+}

@@ -13,7 +13,7 @@
 // (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node. Any failure removes
 // what was made (LVs, .res, catalog rows).
 import {
-  ActivityCancellationType, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, CancellationScope, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { BackupPlan, RestoreChain } from '../activities/controller/backups.js';
@@ -39,7 +39,9 @@ const locks = proxyActivities<ControllerActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 1.5, maximumInterval: '5 seconds', nonRetryableErrorTypes: ['ValidationError'] },
 });
 
-function nodeOps(node: string) {
+const DEFAULT_SHIP_ATTEMPTS = 20;
+
+function nodeOps(node: string, shipAttempts = DEFAULT_SHIP_ATTEMPTS) {
   const taskQueue = nodeQueueFor(workflowInfo().taskQueue, node);
   return {
     short: proxyActivities<SnapshotNodeActivities & ResourceNodeActivities & BackupNodeActivities>({
@@ -50,7 +52,7 @@ function nodeOps(node: string) {
     data: proxyActivities<BackupNodeActivities>({
       taskQueue, scheduleToCloseTimeout: '12 hours', startToCloseTimeout: '6 hours', heartbeatTimeout: '15 seconds',
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+      retry: { initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: shipAttempts, nonRetryableErrorTypes: NON_RETRYABLE },
     }),
   };
 }
@@ -100,6 +102,13 @@ export interface BackupCreateInput {
   startTimestamp: number;
   node?: string;
   full: boolean;
+  /**
+   * keep the snapshot locally as a catalog snapshot (`snapshot list` shows it) instead of dropping
+   * it when the next backup is committed: a schedule's keep-local retention deletes it later
+   */
+  keepSnapshot?: boolean;
+  /** attempts of each volume's shipment before the backup fails (default 20); scheduled runs pass fewer and leave longer outages to on-failure */
+  shipAttempts?: number;
 }
 
 export interface BackupCreateResult {
@@ -124,7 +133,7 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
     const plan: BackupPlan = await catalog.backupPlan(input);
     const node = plan.node;
     upsertSearchAttributes({ FerryNode: [node] });
-    const ops = nodeOps(node);
+    const ops = nodeOps(node, input.shipAttempts);
     let slot = false;
     let snapshotTaken = false;
     const shipped: ShipVolumeResult[] = [];
@@ -186,8 +195,15 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
         resource: input.resource, remote: input.remote, snapshot: input.snapshot, backupId: plan.id, node,
         volumeSizes: Object.fromEntries(plan.volumes.map((v) => [String(v.vlmNr), v.sizeBytes])),
       });
-      // the new snapshot is the next base; the old base is not needed any more
-      if (plan.previous && plan.previous.snapshot !== input.snapshot) {
+      // committed: a failure to record the snapshot must not discard the backup (the snapshot then
+      // stays the hidden next base, dropped like any other)
+      if (input.keepSnapshot) {
+        await catalog.backupKeepSnapshot({ resource: input.resource, snapshot: input.snapshot, node, holder })
+          .catch((e: unknown) => log.warn('could not record the backup snapshot for keep-local', { resource: input.resource, snapshot: input.snapshot, error: String(e) }));
+      }
+      // the new snapshot is the next base; the old base is not needed any more (unless it is a
+      // catalog snapshot: keep-local's retention or the operator deletes those)
+      if (plan.previous && plan.previous.snapshot !== input.snapshot && !plan.previous.kept) {
         await nodeOps(plan.previous.node).short.deleteSnapshot({ resource: input.resource, snapshot: plan.previous.snapshot, volumes: plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg })) })
           .catch(() => undefined);
       }

@@ -10,3 +10,4 @@ export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapsho
 export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnResources, setObjectProperties, resizeVolumeDefinition } from './resource-groups.js';
 export { scheduleCreate, scheduleModify, scheduleDelete, scheduleEnablement, scheduledBackupRun, backupRetention } from './schedules.js';
 export { evacuateNode, toggleDisk, restoreNode, loseNode, setProperties, autoEvict } from './evacuation-workflows.js';
+export { autoSnapshotRun } from './auto-snapshot.js';

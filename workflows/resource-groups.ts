@@ -4,7 +4,8 @@
 //     group with its volumes, then the same steps as `r create --auto-place` with the group's filter;
 //   `set-property` on a resource group, resource definition, resource or storage pool
 //     (`properties/<kind>/<object>/<keys>`): the catalog, then, for DRBD options
-//     (DrbdOptions/<Section>/<option>), every replica's .res rewritten and adjusted;
+//     (DrbdOptions/<Section>/<option>), every replica's .res rewritten and adjusted; for
+//     DrbdOptions/AutoSnapshot/*, the auto-snapshot/<rsc> Temporal Schedules reconciled;
 //   `vd set-size RSC VLMNR SIZE` (`vd-resize/<rsc>/<vlmnr>`): every diskful replica's LV grows,
 //     `drbdadm resize` on one node, then the catalog records the size.
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
@@ -13,6 +14,7 @@ import type { PropertyTarget, SelectFilter } from '../activities/controller/cata
 import type { ResizeNodeActivities } from '../activities/node/resize.js';
 import { nodeQueueFor } from '../core/operations.js';
 import { drbdOptionOfKey } from '../core/drbd-props.js';
+import { AUTO_SNAPSHOT_KEY_PREFIX } from '../core/auto-snapshot.js';
 import { deployResource } from './create-resource.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
@@ -76,14 +78,18 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
   });
   const changed = Object.keys(input.changes);
   const drbd = changed.some((k) => drbdOptionOfKey(k) !== null);
+  // AutoSnapshot settings: the auto-snapshot/<rsc> Schedules follow (idempotent)
+  const autoSnapshot = changed.some((k) => k.startsWith(AUTO_SNAPSHOT_KEY_PREFIX));
   if (t.kind === 'resource-definition' || t.kind === 'resource') {
     return withResourceLock(t.resource, async () => {
       await catalog.catalogSetObjectProperties(input);
       if (drbd) await applyDrbdOptions(t.resource);
+      if (autoSnapshot) await catalog.autoSnapshotReconcile({});
       return { changed, adjusted: drbd ? [t.resource] : [] };
     });
   }
   await catalog.catalogSetObjectProperties(input);
+  if (autoSnapshot) await catalog.autoSnapshotReconcile({});
   const adjusted: string[] = [];
   if (drbd && t.kind === 'resource-group') {
     for (const rsc of await catalog.catalogDefinitionsOfGroup(t.name)) {

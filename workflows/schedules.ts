@@ -8,20 +8,25 @@
 // a missed full firing makes the run full), resolves the resources the pair applies to (rd > rg >
 // controller, disabled rows excluded), starts one backupCreate child per resource (id
 // `backup/<rsc>/<snapshot>`; a resource whose backup is still running is skipped; the backups
-// queue on MaxConcurrentBackupsPerNode), retries failures after 60 s with on-failure RETRY, records
-// each resource's result, then runs the retention workflow `backupRetention/<remote>/<schedule>`.
+// queue on MaxConcurrentBackupsPerNode), retries failures after BackupShipping/ScheduleRetryDelay
+// (default 60 s) with on-failure RETRY, records each resource's result, then runs the retention
+// workflow `backupRetention/<remote>/<schedule>`.
 //
 // backupRetention: deletes the schedule's surplus chains from the remote (keep-remote, keep-within;
-// never what a kept backup or the next incremental depends on) and returns what it deleted and why.
+// never what a kept backup or the next incremental depends on) and its surplus local snapshot
+// chains (keep-local, through the snapshot delete workflow), and returns what it deleted and why.
 import {
   ParentClosePolicy, WorkflowIdReusePolicy, executeChild, log, proxyActivities, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
-import { backupKindAt, planRemoteRetention, scheduleWorkflowIds, formatRetentionDuration, type EnableLevel, type RetentionDecision, type ScheduleRecord } from '../core/schedules.js';
+import {
+  backupKindAt, planLocalRetention, planRemoteRetention, scheduleWorkflowIds, formatRetentionDuration, type EnableLevel, type LocalRetentionDecision, type RetentionDecision, type ScheduleRecord,
+} from '../core/schedules.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
 import { formatBackupTimestamp } from '../core/backup-names.js';
 import { trackProgress } from './progress.js';
 import { backupCreate } from './backups.js';
+import { deleteResourceSnapshot } from './snapshot-delete.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError'];
 
@@ -38,8 +43,11 @@ const bucket = proxyActivities<ControllerActivities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** on-failure RETRY waits this long before the next attempt (LINSTOR: 60 s) */
-export const RETRY_DELAY = '60 seconds';
+/**
+ * Attempts of each volume's shipment in a scheduled backup before it fails (a manual backup makes
+ * 20): an unreachable S3 fails the backup in about half a minute and on-failure decides what next.
+ */
+export const SCHEDULED_SHIP_ATTEMPTS = 5;
 
 // ---- catalog changes --------------------------------------------------------------------------
 
@@ -113,6 +121,7 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
   const targets = await catalog.scheduleTargets(input);
   const report: ScheduledRunReport = { remote: input.remote, schedule: input.schedule, firedAt: new Date(fired).toISOString(), resources: [], retention: null };
   const s = targets.schedule;
+  const retryDelayMs = targets.retryDelayMs;
   if (!s) {
     progress.update({ phase: `schedule '${input.schedule}' or remote '${input.remote}' no longer exists: nothing to do` });
     return report;
@@ -136,11 +145,14 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
       try {
         const res = await executeChild(backupCreate, {
           workflowId: backupWorkflowIds.createBackup(r.name, snapshot),
-          args: [{ resource: r.name, remote: input.remote, snapshot, startTimestamp: ts, full: kind === 'full' }],
+          args: [{ resource: r.name, remote: input.remote, snapshot, startTimestamp: ts, full: kind === 'full', keepSnapshot: s.keepLocal !== null, shipAttempts: SCHEDULED_SHIP_ATTEMPTS }],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
-        await catalog.scheduleRecordRun({ remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: 'ok', lastKind: res.mode, lastBackupId: res.id, full: res.mode === 'full' });
+        await catalog.scheduleRecordRun({
+          remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: 'ok', lastKind: res.mode, lastBackupId: res.id, full: res.mode === 'full',
+          keptSnapshot: s.keepLocal !== null ? snapshot : null,
+        });
         done++;
         progress.update({ done });
         return { resource: r.name, from: r.from, kind: res.mode, why: res.mode === kind ? why : `${why}; made full: ${res.fullBecause ?? ''}`, result: 'ok', backupId: res.id, attempts: attempt };
@@ -148,8 +160,8 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
         last = `failed: ${message(e)}`;
         log.warn('scheduled backup failed', { resource: r.name, remote: input.remote, schedule: input.schedule, attempt, error: last });
         if (attempt < maxAttempts) {
-          progress.update({ message: `${r.name}: attempt ${attempt} failed, retrying in ${RETRY_DELAY}` });
-          await sleep(RETRY_DELAY);
+          progress.update({ message: `${r.name}: attempt ${attempt} failed, retrying in ${Math.round(retryDelayMs / 1000)} s (on-failure RETRY)` });
+          await sleep(retryDelayMs);
         }
       }
     }
@@ -183,7 +195,13 @@ export interface RetentionReport {
   policy: { keepLocal: number | null; keepRemote: number | null; keepWithin: string | null };
   deleted: (RetentionDecision & { objects: number })[];
   kept: RetentionDecision[];
+  /** a one-line summary of keep-local */
   local: string;
+  /** keep-local: the chains of local snapshots deleted (each through the snapshot delete workflow) and kept, with the reason */
+  localDeleted: LocalRetentionDecision[];
+  localKept: LocalRetentionDecision[];
+  /** snapshots the schedule had kept that were already deleted by hand (forgotten) */
+  localGone: string[];
 }
 
 export async function backupRetention(input: { remote: string; schedule: string }): Promise<RetentionReport> {
@@ -194,9 +212,11 @@ export async function backupRetention(input: { remote: string; schedule: string 
     remote: input.remote, schedule: input.schedule,
     policy: { keepLocal: s?.keepLocal ?? null, keepRemote: s?.keepRemote ?? null, keepWithin: s?.keepWithinMs ? formatRetentionDuration(s.keepWithinMs) : null },
     deleted: [], kept: [],
-    local: !s || s.keepLocal === null ? 'keep-local not set' : `keep-local=${s.keepLocal}: each resource keeps only the snapshot of its last backup to this remote (the next incremental's base); older ones were dropped when their successor was committed, so nothing else is local`,
+    local: 'keep-local not set: each resource keeps only the snapshot of its last backup to this remote (the next incremental\'s base)',
+    localDeleted: [], localKept: [], localGone: [],
   };
   if (!s) return report;
+  if (s.keepLocal !== null) await localRetention(input, s.keepLocal, report, progress);
   const { chains, protectedIds } = await bucket.retentionChains(input);
   const plan = planRemoteRetention(chains, { keepRemote: s.keepRemote, keepWithinMs: s.keepWithinMs }, Date.now(), new Set(protectedIds));
   report.kept = plan.keep;
@@ -214,4 +234,37 @@ export async function backupRetention(input: { remote: string; schedule: string 
   log.info('retention done', { remote: input.remote, schedule: input.schedule, deleted: report.deleted.map((d) => d.fullId), kept: report.kept.map((k) => k.fullId) });
   progress.update({ phase: 'done' });
   return report;
+}
+
+/**
+ * keep-local: the schedule's local snapshots beyond the newest keepLocal full-backup chains of each
+ * resource are deleted, each by the snapshot delete workflow (under the resource's lock, LVs removed
+ * on the node, then the catalog row), all surplus chains in one run.
+ */
+async function localRetention(input: { remote: string; schedule: string }, keepLocal: number, report: RetentionReport, progress: ReturnType<typeof trackProgress>): Promise<void> {
+  const { snapshots, gone, protectedSnapshots } = await catalog.localRetentionSnapshots(input);
+  report.localGone = gone;
+  const plan = planLocalRetention(snapshots, keepLocal, new Set(protectedSnapshots));
+  report.localKept = plan.keep;
+  progress.update({ phase: 'deleting surplus local snapshots', done: 0, total: plan.remove.reduce((n, c) => n + c.snapshots.length, 0), unit: 'snapshots' });
+  let done = 0;
+  for (const c of plan.remove) {
+    // newest first: a chain's full snapshot goes last
+    for (const snapshot of [...c.snapshots].reverse()) {
+      try {
+        await executeChild(deleteResourceSnapshot, {
+          workflowId: `snapshot-delete/${c.resource}/${snapshot}`,
+          args: [{ resource: c.resource, snapshot }],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        });
+      } catch (e) {
+        if (!message(e).includes('not found')) throw e;
+      }
+      await catalog.retentionForgetSnapshot({ resource: c.resource, snapshot });
+      progress.update({ done: ++done });
+    }
+    report.localDeleted.push(c);
+    log.info('retention deleted local snapshots', { remote: input.remote, schedule: input.schedule, resource: c.resource, snapshots: c.snapshots, reason: c.reason });
+  }
+  report.local = `keep-local=${keepLocal}: deleted ${report.localDeleted.reduce((n, c) => n + c.snapshots.length, 0)} local snapshot(s) in ${report.localDeleted.length} chain(s), kept ${report.localKept.length} chain(s)`;
 }

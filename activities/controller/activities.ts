@@ -9,6 +9,7 @@ import { createSnapshotActivities } from './snapshots.js';
 import { createBackupActivities } from './backups.js';
 import { createScheduleActivities } from './schedules.js';
 import { createResourceGroupActivities } from './resource-groups.js';
+import { createAutoSnapshotActivities } from './auto-snapshot.js';
 
 export interface NodeSpec {
   name: string;
@@ -27,6 +28,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
     ...createBackupActivities(deps),
     ...createScheduleActivities(deps),
     ...createResourceGroupActivities(deps),
+    ...createAutoSnapshotActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });

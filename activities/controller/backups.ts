@@ -44,8 +44,11 @@ export interface BackupPlan {
   base: { snapshot: string; backupId: string; chain: string[] } | null;
   /** why a full backup was chosen (when it was) */
   fullBecause: string | null;
-  /** the snapshot of the last backup to this remote (deleted once this backup is committed) */
-  previous: { node: string; snapshot: string } | null;
+  /**
+   * the snapshot of the last backup to this remote: deleted once this backup is committed, unless
+   * `kept` (it is a catalog snapshot: kept for a schedule's keep-local, whose retention deletes it)
+   */
+  previous: { node: string; snapshot: string; kept: boolean } | null;
 }
 
 export interface RestoreVolume {
@@ -155,7 +158,8 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
         else base = { snapshot: last.snapshot, backupId: last.backupId, chain: meta.meta.ferry?.chain ?? [last.backupId] };
       }
       if (base === null && fullBecause === null) fullBecause = 'no base';
-      return { id, node: chosen.node, volumes, remote: r, base, fullBecause, previous: last ? { node: last.node, snapshot: last.snapshot } : null };
+      const kept = last ? (await catalog.snapshots.get(input.resource, last.snapshot)) !== undefined : false;
+      return { id, node: chosen.node, volumes, remote: r, base, fullBecause, previous: last ? { node: last.node, snapshot: last.snapshot, kept } : null };
     },
 
     /**
@@ -188,6 +192,28 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
           throw e;
         }
       });
+    },
+
+    /**
+     * Records a committed backup's snapshot in the catalog (Successful, on the shipping node only),
+     * so that `snapshot list` shows it and keep-local's retention deletes it with the snapshot
+     * delete workflow. Idempotent for the same backup workflow (`holder`).
+     */
+    async backupKeepSnapshot(input: { resource: string; snapshot: string; node: string; holder: string }): Promise<void> {
+      const r = (await catalog.resources.list({ resource: input.resource })).find((x) => x.node === input.node);
+      if (!r) throw fail('NotFoundError', `resource '${input.resource}' is no longer on node '${input.node}'`);
+      const sp = await catalog.storagePools.get(r.node, r.storagePool);
+      const vg = sp?.props['StorDriver/LvmVg'];
+      const thinPool = sp?.props['StorDriver/ThinPool'];
+      if (!vg || !thinPool) throw fail('NotFoundError', `storage pool '${r.storagePool}' on '${r.node}' is not LVM_THIN`);
+      const vds = await catalog.resources.listVolumeDefinitions(input.resource);
+      const out = await catalog.snapshots.begin({
+        resource: input.resource, name: input.snapshot, holder: input.holder,
+        volumes: vds.map((v) => ({ volumeNumber: v.volumeNumber, sizeBytes: v.sizeBytes })),
+        nodes: [{ node: r.node, storagePool: r.storagePool, vg, thinPool }], now: now(),
+      });
+      if (!out.created && out.record.holder !== input.holder) throw fail('ConflictError', `snapshot '${input.snapshot}' of resource '${input.resource}' already exists`);
+      await catalog.snapshots.setState(input.resource, input.snapshot, 'Successful');
     },
 
     async backupRecordLast(input: { resource: string; remote: string; snapshot: string; backupId: string; node: string; volumeSizes: Record<string, number> }): Promise<void> {

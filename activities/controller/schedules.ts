@@ -6,7 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Catalog } from './catalog/index.js';
 import type { ScheduleRunRecord } from './catalog/schedules.js';
-import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
+import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { listBackups, readBackupMeta } from './s3/index.js';
 import { baseBackupIdOf } from '../../core/backup-meta.js';
@@ -23,8 +23,14 @@ export interface ReconcileReport {
   deleted: string[];
 }
 
+/** Controller property: seconds an on-failure RETRY waits before the next attempt (LINSTOR: 60). */
+export const RETRY_DELAY_PROP = 'BackupShipping/ScheduleRetryDelay';
+export const DEFAULT_RETRY_DELAY_SECONDS = 60;
+
 export interface ScheduleTargets {
   schedule: ScheduleRecord | null;
+  /** how long on-failure RETRY waits (controller property BackupShipping/ScheduleRetryDelay, default 60 s) */
+  retryDelayMs: number;
   /** resources the pair applies to now (rd > rg > controller; disabled rows excluded) */
   resources: { name: string; from: EnableLevel; lastFullAt: number | null }[];
 }
@@ -120,7 +126,9 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
     /** The schedule and the resources a (remote, schedule) pair applies to right now. */
     async scheduleTargets(input: { remote: string; schedule: string }): Promise<ScheduleTargets> {
       const schedule = (await catalog.schedules.get(input.schedule)) ?? null;
-      if (!schedule || !(await catalog.remotes.get(input.remote))) return { schedule, resources: [] };
+      const rawDelay = Number(await catalog.remotes.controllerProp(RETRY_DELAY_PROP));
+      const retryDelayMs = (Number.isInteger(rawDelay) && rawDelay > 0 ? rawDelay : DEFAULT_RETRY_DELAY_SECONDS) * 1000;
+      if (!schedule || !(await catalog.remotes.get(input.remote))) return { schedule, retryDelayMs, resources: [] };
       const rows = await catalog.schedules.enablement();
       const runs = new Map((await catalog.schedules.runs(input)).map((r) => [r.resource, r]));
       const out: ScheduleTargets['resources'] = [];
@@ -132,7 +140,7 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
         if (!diskful) continue;
         out.push({ name: rd.name, from: applied.from, lastFullAt: runs.get(rd.name)?.lastFullAt ?? null });
       }
-      return { schedule, resources: out };
+      return { schedule, retryDelayMs, resources: out };
     },
 
     /** A backup of the resource that is running now (any remote), if any: a scheduled run does not start another. */
@@ -143,9 +151,13 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
       return null;
     },
 
-    async scheduleRecordRun(r: Omit<ScheduleRunRecord, 'lastFullAt'> & { full: boolean }): Promise<void> {
+    /** Records a run's result; with `keptSnapshot`, the backup's local snapshot that keep-local counts. */
+    async scheduleRecordRun(r: Omit<ScheduleRunRecord, 'lastFullAt'> & { full: boolean; keptSnapshot?: string | null }): Promise<void> {
       const prev = (await catalog.schedules.runs({ remote: r.remote, schedule: r.schedule })).find((x) => x.resource === r.resource);
-      const { full, ...rest } = r;
+      const { full, keptSnapshot, ...rest } = r;
+      if (keptSnapshot && r.lastBackupId !== null && r.lastKind !== null && (await catalog.snapshots.get(r.resource, keptSnapshot))) {
+        await catalog.schedules.recordSnapshot({ remote: r.remote, schedule: r.schedule, resource: r.resource, snapshot: keptSnapshot, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
+      }
       await catalog.schedules.recordRun({ ...rest, lastFullAt: full ? r.lastRunAt : prev?.lastFullAt ?? null });
       if (r.lastBackupId !== null && r.lastKind !== null) {
         await catalog.schedules.recordBackup({ remote: r.remote, schedule: r.schedule, resource: r.resource, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
@@ -204,6 +216,33 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
         throw backupFailure(e, r.name);
       }
       return { chains, protectedIds };
+    },
+
+    /**
+     * The local snapshots this schedule kept for keep-local (rows whose snapshot is gone from the
+     * catalog, deleted by hand, are forgotten and returned as `gone`), and the protected ones: each
+     * resource's base of the next incremental backup to this remote (`<rsc>/<snapshot>`).
+     */
+    async localRetentionSnapshots(input: { remote: string; schedule: string }): Promise<{ snapshots: LocalSnapshotEntry[]; gone: string[]; protectedSnapshots: string[] }> {
+      const rows = await catalog.schedules.snapshots(input.remote, input.schedule);
+      const snapshots: LocalSnapshotEntry[] = [];
+      const gone: string[] = [];
+      const protectedSnapshots = new Set<string>();
+      for (const r of rows) {
+        if (!(await catalog.snapshots.get(r.resource, r.snapshot))) {
+          await catalog.schedules.forgetSnapshot(r.resource, r.snapshot);
+          gone.push(`${r.resource}/${r.snapshot}`);
+          continue;
+        }
+        snapshots.push({ resource: r.resource, snapshot: r.snapshot, kind: r.kind, createdAt: r.createdAt });
+        const last = await catalog.remotes.lastBackup(r.resource, input.remote);
+        if (last) protectedSnapshots.add(`${r.resource}/${last.snapshot}`);
+      }
+      return { snapshots, gone, protectedSnapshots: [...protectedSnapshots].sort() };
+    },
+
+    async retentionForgetSnapshot(input: { resource: string; snapshot: string }): Promise<void> {
+      await catalog.schedules.forgetSnapshot(input.resource, input.snapshot);
     },
 
     async retentionForget(input: { remote: string; ids: string[] }): Promise<void> {

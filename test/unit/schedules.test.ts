@@ -2,7 +2,7 @@
 // makes, which schedule applies to a resource, the retention planner).
 import { describe, expect, it } from '@jest/globals';
 import { CronError, cronMatches, nextCronTime, parseCron, previousCronTime } from '../../core/cron.js';
-import { backupKindAt, planRemoteRetention, resolveForResource, parseRetentionDuration, scheduleCreateSchema, type EnablementRecord, type RemoteChain } from '../../core/schedules.js';
+import { backupKindAt, planLocalRetention, planRemoteRetention, resolveForResource, parseRetentionDuration, scheduleCreateSchema, type EnablementRecord, type RemoteChain } from '../../core/schedules.js';
 
 import { parseInput } from '../../core/validation.js';
 
@@ -80,5 +80,33 @@ describe('schedules', () => {
     expect(both.remove[0]!.reason).toMatch(/keep-remote=1.*older than 15d/);
     expect(both.keep.find((c) => c.fullId === 'a_f1')?.reason).toMatch(/a_i1 is the base of the next incremental/);
     expect(planRemoteRetention(chains, { keepRemote: null, keepWithinMs: null }, now, new Set()).remove).toEqual([]);
+  });
+});
+
+describe('keep-local', () => {
+  const e = (resource: string, snapshot: string, kind: 'full' | 'incremental', createdAt: number) => ({ resource, snapshot, kind, createdAt });
+  it('keeps the newest N full-backup chains of each resource and deletes every older chain with its incrementals in one run', () => {
+    const entries = [
+      e('db0', 'f1', 'full', 1), e('db0', 'i1a', 'incremental', 2), e('db0', 'i1b', 'incremental', 3),
+      e('db0', 'f2', 'full', 4), e('db0', 'i2a', 'incremental', 5),
+      e('db0', 'f3', 'full', 6),
+      e('db1', 'g1', 'full', 1), e('db1', 'g2', 'full', 2),
+    ];
+    const plan = planLocalRetention(entries, 1, new Set(['db0/f3', 'db1/g2']));
+    expect(plan.remove.map((d) => [d.resource, d.snapshots])).toEqual([['db0', ['f2', 'i2a']], ['db0', ['f1', 'i1a', 'i1b']], ['db1', ['g1']]]);
+    expect(plan.remove[0]!.reason).toBe('beyond the newest 1 full backup snapshot(s) (keep-local=1)');
+    expect(plan.keep.map((d) => [d.resource, d.base])).toEqual([['db0', 'f3'], ['db1', 'g2']]);
+  });
+
+  it('never deletes the chain holding the next incremental\'s base, even with keep-local=0', () => {
+    const plan = planLocalRetention([e('db0', 'f1', 'full', 1), e('db0', 'f2', 'full', 2), e('db0', 'i2', 'incremental', 3)], 0, new Set(['db0/i2']));
+    expect(plan.remove.map((d) => d.snapshots)).toEqual([['f1']]);
+    expect(plan.keep).toEqual([{ resource: 'db0', base: 'f2', snapshots: ['f2', 'i2'], reason: 'i2 is the base of the next incremental backup' }]);
+  });
+
+  it('deletes nothing while there are no more chains than keep-local', () => {
+    const plan = planLocalRetention([e('db0', 'f1', 'full', 1), e('db0', 'i1', 'incremental', 2)], 2, new Set());
+    expect(plan.remove).toEqual([]);
+    expect(plan.keep).toHaveLength(1);
   });
 });

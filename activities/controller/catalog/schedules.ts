@@ -26,6 +26,17 @@ export interface ScheduleBackupRecord {
   createdAt: number;
 }
 
+/** A local snapshot a scheduled backup kept (keep-local counts them). */
+export interface ScheduleSnapshotRecord {
+  remote: string;
+  schedule: string;
+  resource: string;
+  snapshot: string;
+  backupId: string;
+  kind: 'full' | 'incremental';
+  createdAt: number;
+}
+
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function toSchedule(r: Row): ScheduleRecord {
@@ -122,5 +133,26 @@ export class ScheduleStore {
 
   async forgetBackups(remote: string, ids: readonly string[]): Promise<void> {
     for (const id of ids) await this.db.run(`DELETE FROM backup_schedule_backups WHERE remote = ? AND backup_id = ?`, [remote, id]);
+  }
+
+  async recordSnapshot(r: ScheduleSnapshotRecord): Promise<void> {
+    await this.db.tx(async (tx) => {
+      await tx.run(`DELETE FROM backup_schedule_snapshots WHERE resource = ? AND snapshot = ?`, [r.resource, r.snapshot]);
+      await tx.run(`INSERT INTO backup_schedule_snapshots (remote, schedule, resource, snapshot, backup_id, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [r.remote, r.schedule, r.resource, r.snapshot, r.backupId, r.kind, r.createdAt]);
+    });
+  }
+
+  /** The local snapshots this (remote, schedule) kept, oldest first. */
+  async snapshots(remote: string, schedule: string): Promise<ScheduleSnapshotRecord[]> {
+    const rows = await this.db.all(`SELECT * FROM backup_schedule_snapshots WHERE remote = ? AND schedule = ? ORDER BY resource, created_at, snapshot`, [remote, schedule]);
+    return rows.map((r) => ({
+      remote: String(r.remote), schedule: String(r.schedule), resource: String(r.resource), snapshot: String(r.snapshot),
+      backupId: String(r.backup_id), kind: String(r.kind) as 'full' | 'incremental', createdAt: Number(r.created_at),
+    }));
+  }
+
+  async forgetSnapshot(resource: string, snapshot: string): Promise<void> {
+    await this.db.run(`DELETE FROM backup_schedule_snapshots WHERE resource = ? AND snapshot = ?`, [resource, snapshot]);
   }
 }

@@ -212,6 +212,21 @@ const MIGRATIONS: Record<number, string[]> = {
       PRIMARY KEY (remote, backup_id)
     )`,
   ],
+  // 9: the local snapshots of scheduled backups kept for keep-local (one row per snapshot: which
+  // schedule and remote made it, for which backup, full or incremental); retention deletes the
+  // oldest chains beyond keep-local and forgets their rows.
+  9: [
+    `CREATE TABLE IF NOT EXISTS backup_schedule_snapshots (
+      remote TEXT NOT NULL,
+      schedule TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      snapshot TEXT NOT NULL,
+      backup_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      PRIMARY KEY (resource, snapshot)
+    )`,
+  ],
   // 5: evacuation and eviction: one row per node being evacuated/evicted, one per resource move
   // (the replacement chosen for the node's replica, reused by a retried or re-issued evacuation).
   5: [
