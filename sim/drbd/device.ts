@@ -7,6 +7,7 @@
 //
 // Opening for writing follows DRBD 9's auto-promote: allowed on the Primary, or on a Secondary
 // while no connected peer is Primary; else the open fails with EMEDIUMTYPE like the real device.
+import { sleepSync } from '../sync-io.js';
 import { openThinVolume } from '../lvm/volume.js';
 import { simNodeDir } from '../paths.js';
 import { BM_BLOCK_BYTES, splitDevice } from './state.js';
@@ -205,7 +206,16 @@ export function openDrbdDevice(node: string | undefined, res: string, vol = 0): 
     },
     write(offset: number, data: Buffer): void {
       guard();
-      withWorld(nodeDir, res, (w) => writeIn(w, key, offset, data));
+      // while suspended (drbdadm suspend-io) a write blocks, as it does in DRBD, until resume-io
+      for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        const written = withWorld(nodeDir, res, (w) => {
+          if (w.rt(w.self)?.suspendedUser === true) return false;
+          writeIn(w, key, offset, data);
+          return true;
+        });
+        if (written) return;
+        sleepSync(wait);
+      }
     },
     close(): void {
       closed = true;

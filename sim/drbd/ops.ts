@@ -458,6 +458,22 @@ export function outdate(nodeDir: string, res: string): void {
   });
 }
 
+/** drbdadm suspend-io RES: new I/O to the resource's devices blocks until resume-io. */
+export function suspendIo(nodeDir: string, res: string): void {
+  withWorld(nodeDir, res, (w) => {
+    const r = requireUp(w, res, `drbdsetup suspend-io ${res}`);
+    r.suspendedUser = true;
+  });
+}
+
+/** drbdadm resume-io RES: the blocked I/O goes on. */
+export function resumeIo(nodeDir: string, res: string): void {
+  withWorld(nodeDir, res, (w) => {
+    const r = requireUp(w, res, `drbdsetup resume-io ${res}`);
+    delete r.suspendedUser;
+  });
+}
+
 /** drbdadm resize RES[/VOL]: the device grows to the smallest backing LV among connected disks. */
 export function resize(nodeDir: string, res: string, volume?: number): void {
   withWorld(nodeDir, res, (w) => {

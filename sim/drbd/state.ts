@@ -79,6 +79,8 @@ export interface ResRuntime {
   peers: Record<string, PeerRuntime>;
   /** Resource options at up/adjust time (the `options` group). */
   options: Record<string, string>;
+  /** `drbdadm suspend-io` in force: new I/O blocks until `resume-io` (status `suspended:user`). */
+  suspendedUser?: boolean;
 }
 
 export interface DrbdNodeState {

@@ -49,6 +49,8 @@ export interface ResourceView {
   name: string;
   nodeId: number;
   role: string;
+  /** suspended by `drbdadm suspend-io` */
+  suspended: boolean;
   devices: DeviceView[];
   connections: ConnectionView[];
 }
@@ -141,7 +143,7 @@ export function resourceView(w: World): ResourceView | null {
         }),
       };
     });
-  return { name: w.res, nodeId: r.nodeId, role: r.role, devices, connections };
+  return { name: w.res, nodeId: r.nodeId, role: r.role, suspended: r.suspendedUser === true, devices, connections };
 }
 
 function resyncDone(s: NonNullable<PeerDeviceView['sync']>): number {
@@ -154,7 +156,7 @@ export function statusJsonOf(v: ResourceView): Record<string, unknown> {
     name: v.name,
     'node-id': v.nodeId,
     role: v.role,
-    suspended: false,
+    suspended: v.suspended,
     'write-ordering': 'flush',
     devices: v.devices.map((d) => ({
       volume: d.volume,
@@ -227,7 +229,8 @@ export function statusJsonOf(v: ResourceView): Record<string, unknown> {
 export function statusTextOf(v: ResourceView, opts: { verbose?: boolean; statistics?: boolean } = {}): string {
   const multi = v.devices.length > 1;
   const lines: string[] = [];
-  lines.push(`${v.name}${opts.verbose ? ` node-id:${v.nodeId}` : ''} role:${v.role}${opts.verbose ? ' suspended:no' : ''}`);
+  // like drbdsetup: `suspended:user` whenever suspended, `suspended:no` only in verbose output
+  lines.push(`${v.name}${opts.verbose ? ` node-id:${v.nodeId}` : ''} role:${v.role}${v.suspended ? ' suspended:user' : opts.verbose ? ' suspended:no' : ''}`);
   for (const d of v.devices) {
     let l = `  ${multi || opts.verbose ? `volume:${d.volume} ` : ''}${opts.verbose ? `minor:${d.minor} ` : ''}disk:${d.disk}`;
     if (opts.verbose) l += ` client:${d.client ? 'yes' : 'no'} quorum:${d.quorum ? 'yes' : 'no'}`;
@@ -257,7 +260,7 @@ const yn = (b: boolean): string => (b ? 'yes' : 'no');
 /** `drbdsetup events2 --now` lines (without the final `exists -`). */
 export function events2Of(v: ResourceView, opts: { statistics?: boolean } = {}): string[] {
   const out: string[] = [];
-  out.push(`exists resource name:${v.name} role:${v.role} suspended:no write-ordering:flush`);
+  out.push(`exists resource name:${v.name} role:${v.role} suspended:${v.suspended ? 'user' : 'no'} write-ordering:flush`);
   for (const c of v.connections) {
     let l = `exists connection name:${v.name} peer-node-id:${c.peerNodeId} conn-name:${c.peer} connection:${c.connection} role:${c.peerRole}`;
     if (opts.statistics) l += ' congested:no ap-in-flight:0 rs-in-flight:0';

@@ -271,6 +271,12 @@ export function drbdadmMain(args: string[], ctx: ToolContext): number {
         case 'outdate':
           ops.outdate(ctx.nodeDir, t.res);
           break;
+        case 'suspend-io':
+          ops.suspendIo(ctx.nodeDir, t.res);
+          break;
+        case 'resume-io':
+          ops.resumeIo(ctx.nodeDir, t.res);
+          break;
         case 'resize':
           ops.resize(ctx.nodeDir, t.res, t.vol);
           break;

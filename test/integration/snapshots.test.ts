@@ -55,6 +55,12 @@ describe('snapshots of a replicated resource', () => {
     const s = await cluster.ferry(['s', 'c', 'db0', 's1']);
     expect(ok(s)).toEqual({ code: 0, err: '' });
     expect(s.stdout).toMatch(/New snapshot 's1' of resource 'db0' created on node1, node2, node3/);
+    // I/O was suspended on every replica for the snapshots, and resumed
+    expect(s.stdout).not.toMatch(/not suspended/);
+    const s1 = await cluster.ferry(['s', 'c', 'db0', 's1json', '-m']);
+    expect(JSON.parse(String(s1.stdout))).toMatchObject({ result: { ioSuspended: true } });
+    for (const n of nodes) expect(String((await cluster.host(n, 'drbdsetup', ['status', '--json', 'db0'])).stdout)).toContain('"suspended": false');
+    expect(ok(await cluster.ferry(['s', 'd', 'db0', 's1json']))).toEqual({ code: 0, err: '' });
     for (const n of nodes) {
       expect(await lvs(n)).toEqual(['db0_00000', 'db0_00000_s1']);
       expect(ok(await ioLv(n, 'db0_00000_s1', PATTERN_A))).toEqual({ code: 0, err: '' });

@@ -103,6 +103,28 @@ describe('output of a 3-node resource (one diskless)', () => {
     await drbd.secondary('shape');
     expect(await drbd.createMetadata('shape', { volume: 0 })).toBe(false); // attached: refused, counts as done
   });
+
+  it('suspend-io holds writes until resume-io, and status says suspended:user meanwhile', async () => {
+    c.useForAdapters('node1');
+    await drbd.suspendIo('shape');
+    expect((await drbd.status('shape'))?.suspended).toBe(true);
+    expect(expectOk(await drbdadm(c, 'node1', 'status', 'shape')).stdout.split('\n')[0]).toBe('shape role:Secondary suspended:user');
+    expect(expectOk(await c.tool('node1', 'drbdsetup', ['events2', '--now', 'shape'])).stdout).toContain('exists resource name:shape role:Secondary suspended:user');
+    // a write started while suspended has not landed until resume-io
+    const pending = io(c, 'write', 'node1', viaDrbd('shape'), 2 * MiB, 1 * MiB, 's');
+    let landed = false;
+    void pending.then(() => { landed = true; });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(landed).toBe(false);
+    expect((await io(c, 'verify', 'node2', viaLv('shape'), 2 * MiB, 1 * MiB, 's')).exitCode).not.toBe(0);
+    await drbd.resumeIo('shape');
+    expectOk(await pending);
+    expect((await drbd.status('shape'))?.suspended).toBe(false);
+    expectOk(await io(c, 'verify', 'node2', viaLv('shape'), 2 * MiB, 1 * MiB, 's'));
+    // not up on this node: DRBD's error
+    const r = await drbdadm(c, 'node1', 'suspend-io', 'nothere');
+    expect(r.exitCode).toBe(10);
+  });
 });
 
 describe('initial states and errors', () => {
