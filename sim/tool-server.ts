@@ -8,7 +8,10 @@
 //
 // Wire format, client to server: NUL-terminated fields: tool, argc, argc arguments, then KEY=VALUE
 // for each FERRY_* variable of the caller, then an empty field. Server to client: a line
-// "CODE ERR_BYTES OUT_BYTES\n", the stderr bytes, the stdout bytes, then the server closes.
+// "CODE ERR_BYTES OUT_BYTES PLAN\n", the stderr bytes, the stdout bytes, then the server closes.
+// With PLAN=1 (a tool that copies file ranges to stdout: thin_send) the stdout bytes are a copy
+// plan (tool-worker.ts renderPlan) that the client carries out with printf and dd, so the bulk
+// data goes from the pool file to the caller's stdout without passing through Node.
 //
 // A call runs in a worker thread (a pool, grown on demand), so a slow or hanging call (a `hang`
 // fault) holds up only itself. When the caller goes away before the answer (killed on a timeout,
@@ -98,7 +101,7 @@ export async function startToolServer(opts: { simRoot: string }): Promise<ToolSe
   for (let i = 0; i < 2; i++) idle.push(spawnWorker());
 
   const answer = (conn: net.Socket, r: ToolReply): void => {
-    conn.end(Buffer.concat([Buffer.from(`${r.code} ${r.err.length} ${r.out.length}\n`), Buffer.from(r.err), Buffer.from(r.out)]));
+    conn.end(Buffer.concat([Buffer.from(`${r.code} ${r.err.length} ${r.out.length} ${r.plan ? 1 : 0}\n`), Buffer.from(r.err), Buffer.from(r.out)]));
   };
 
   const conns = new Set<net.Socket>();

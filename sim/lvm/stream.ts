@@ -20,8 +20,8 @@ export const REC_DATA = 1;
 export const REC_ZERO = 2;
 export const REC_END = 0x444e4521;
 export const FLAG_INCREMENTAL = 1;
-/** Max payload of one DATA record. */
-export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+/** Max payload of one DATA record (thin_recv takes any length; long records mean fewer copies). */
+export const MAX_RECORD_BYTES = 1024 * 1024 * 1024;
 
 export interface StreamHeader {
   version: number;

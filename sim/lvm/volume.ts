@@ -162,6 +162,32 @@ export class SimThinVolume implements ThinVolume {
     }
   }
 
+  /** The pool's data file, where `extents()` positions point. */
+  get dataFile(): string {
+    return this.files.data;
+  }
+
+  /**
+   * Where [offset, offset+length) lives: runs of consecutive pool chunks (`poolPos` in dataFile) and
+   * unallocated stretches (`mapped: false`, reading as zeros), in order.
+   */
+  extents(offset: number, length: number): { poolPos: number; length: number; mapped: boolean }[] {
+    this.checkRange(offset, length);
+    const out: { poolPos: number; length: number; mapped: boolean }[] = [];
+    if (length === 0) return out;
+    const release = this.begin();
+    try {
+      this.forRuns(offset, length, (poolPos, _bufPos, len, mapped) => {
+        const last = out[out.length - 1];
+        if (last && last.mapped && mapped && last.poolPos + last.length === poolPos) last.length += len;
+        else out.push({ poolPos, length: len, mapped });
+      });
+    } finally {
+      release();
+    }
+    return out;
+  }
+
   /**
    * Streams [offset, offset+length) to `sink` in pieces of at most `scratch.length` bytes, read into
    * `scratch` (reused: the sink consumes a piece before it returns). One lock for the call; reads

@@ -1,6 +1,7 @@
 // The simulated node's tool server: sim/bin/<tool> sends its call to it instead of starting Node for
 // every `lvs`. Answers must be the very same as the tool run as its own process, calls must run side
 // by side, and a call whose caller is killed (a timed-out hung command) must not wedge the server.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,35 @@ describe('the tool server', () => {
     const after = expectOk(await viaServer.tool(N, 'vgs', ['--noheadings', '-o', 'vg_name']));
     expect(after.stdout.trim()).toBe('vg');
     expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('streams thin_send byte for byte as the process does, the data copied by the caller (dd), not by Node', async () => {
+    const sha = async (c: SimCluster, args: string[]): Promise<string> => {
+      const r = await execa('thin_send', args, { env: c.env(N), encoding: 'buffer', reject: false });
+      expect({ code: r.exitCode, err: Buffer.from(r.stderr).toString() }).toEqual({ code: 0, err: '' });
+      return createHash('sha256').update(r.stdout).digest('hex');
+    };
+    for (const c of [viaServer, viaProcess]) {
+      expectOk(await c.tool(N, 'lvcreate', ['-V', '24M', '-T', 'vg/thinpool', '-n', 'ts_00000']));
+      expectOk(await c.sim(['io', 'write', '--node', N, '--vg', 'vg', '--lv', 'ts_00000', '--offset', '0', '--length', '6M', '--pattern', 'a']));
+      expectOk(await c.sim(['io', 'write', '--node', N, '--vg', 'vg', '--lv', 'ts_00000', '--offset', String(13 * 1024 * 1024), '--length', '3M', '--pattern', 'b']));
+      expectOk(await c.tool(N, 'lvcreate', ['-s', 'vg/ts_00000', '-n', 'ts_00000_s1']));
+      expectOk(await c.sim(['io', 'write', '--node', N, '--vg', 'vg', '--lv', 'ts_00000', '--offset', String(2 * 1024 * 1024), '--length', '1M', '--pattern', 'c']));
+      expectOk(await c.tool(N, 'lvcreate', ['-s', 'vg/ts_00000', '-n', 'ts_00000_s2']));
+      for (const snap of ['ts_00000_s1', 'ts_00000_s2']) expectOk(await c.tool(N, 'lvchange', ['-ay', '-K', `vg/${snap}`]));
+    }
+    const full = await sha(viaServer, ['vg/ts_00000_s1']);
+    expect(full).toBe(await sha(viaProcess, ['vg/ts_00000_s1']));
+    const inc = await sha(viaServer, ['vg/ts_00000_s1', 'vg/ts_00000_s2']);
+    expect(inc).toBe(await sha(viaProcess, ['vg/ts_00000_s1', 'vg/ts_00000_s2']));
+    expect(inc).not.toBe(full);
+    // no node on PATH: the stream still flows (bash, printf and dd only)
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-nonode-'));
+    for (const t of ['bash', 'cat', 'dd']) fs.symlinkSync((await execa('which', [t])).stdout.trim(), path.join(bin, t));
+    const r = await execa('thin_send', ['vg/ts_00000_s1'], { env: { ...viaServer.env(N), PATH: `${SIM_BIN}:${bin}` }, extendEnv: false, encoding: 'buffer', reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(createHash('sha256').update(r.stdout).digest('hex')).toBe(full);
+    fs.rmSync(bin, { recursive: true, force: true });
   });
 
   it('falls back to running the tool as a process when its server is gone', async () => {

@@ -7,8 +7,6 @@ import { encodeHeader, encodeRecord, FLAG_INCREMENTAL, MAX_RECORD_BYTES, REC_DAT
 import type { ToolContext } from '../../tool.js';
 import { ToolExit } from '../../tool.js';
 
-/** Bytes per read/write syscall (FERRY_SIM_IO_PIECE overrides, for the bench). */
-const PIECE_BYTES = Number(process.env.FERRY_SIM_IO_PIECE) > 0 ? Number(process.env.FERRY_SIM_IO_PIECE) : 128 * 1024;
 
 const USAGE = 'USAGE: thin_send [--about|--version] [BASE_LV] SNAP_LV\n  (LVs as VG/LV or /dev/VG/LV)\n';
 
@@ -61,10 +59,9 @@ function send(ctx: ToolContext, snap: SimThinVolume, base: SimThinVolume | null)
   const s = snap.chunkMap();
   const b = base ? base.chunkMap() : null;
   ctx.writeStdout(encodeHeader({ version: STREAM_VERSION, flags: base ? FLAG_INCREMENTAL : 0, sizeBytes: size, chunkBytes: cb }));
-  // records of up to 8 MiB, their payload read and written in 128 KiB pieces (as cat does): the
-  // buffer stays in the CPU cache; one 8 MiB read per record cost ~20% more CPU (bench/RESULTS.md)
-  const scratch = Buffer.allocUnsafe(Math.min(MAX_RECORD_BYTES, PIECE_BYTES));
-  const out = (piece: Buffer) => ctx.writeStdout(piece);
+  // a DATA record's payload is copied from the pool's data file range by range (ctx.copyToStdout:
+  // through the tool server, by the caller's own dd, never through Node)
+  let zeros: Buffer | null = null;
   let records = 0;
   let dataBytes = 0;
   const n = s.length;
@@ -93,7 +90,14 @@ function send(ctx: ToolContext, snap: SimThinVolume, base: SimThinVolume | null)
       for (let pos = start; pos < end; pos += MAX_RECORD_BYTES) {
         const len = Math.min(MAX_RECORD_BYTES, end - pos);
         ctx.writeStdout(encodeRecord(REC_DATA, pos, len));
-        snap.readTo(pos, len, scratch, out);
+        for (const x of snap.extents(pos, len)) {
+          if (x.mapped) {
+            ctx.copyToStdout(snap.dataFile, x.poolPos, x.length);
+          } else {
+            zeros ??= Buffer.alloc(snap.chunkBytes);
+            for (let z = 0; z < x.length; z += zeros.length) ctx.writeStdout(zeros.subarray(0, Math.min(zeros.length, x.length - z)));
+          }
+        }
         records++;
         dataBytes += len;
       }
