@@ -138,11 +138,13 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
     let snapshotTaken = false;
     const shipped: ShipVolumeResult[] = [];
     try {
-      for (;;) {
+      // queued: ask again after 2 s, then less and less often (up to 30 s, with jitter), so a
+      // thousand queued backups do not flood the controller with slot checks
+      for (let wait = 2000; ; wait = Math.min(wait * 1.5, 30_000)) {
         const s = await catalog.backupAcquireSlot({ node, holder });
         if (s.acquired) break;
         progress = { phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders };
-        await sleep('2 seconds');
+        await sleep(Math.round(wait * (0.75 + Math.random() / 2)));
       }
       slot = true;
       progress = { phase: 'taking the snapshot', node };

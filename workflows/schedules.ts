@@ -16,7 +16,7 @@
 // never what a kept backup or the next incremental depends on) and its surplus local snapshot
 // chains (keep-local, through the snapshot delete workflow), and returns what it deleted and why.
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, executeChild, log, proxyActivities, sleep, upsertSearchAttributes, workflowInfo,
+  ParentClosePolicy, WorkflowIdReusePolicy, executeChild, log, patched, proxyActivities, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import {
@@ -114,6 +114,9 @@ const message = (e: unknown): string => {
   return cur instanceof Error ? cur.message : String(cur);
 };
 
+/** Patch id: the running-backup check of a scheduled run is one query for all its resources. */
+const ONE_RUNNING_QUERY = 'scheduled-run-one-running-query';
+
 export async function scheduledBackupRun(input: { remote: string; schedule: string }): Promise<ScheduledRunReport> {
   upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['scheduled-backup'] });
   const fired = firedAt();
@@ -128,13 +131,15 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
   }
   if (targets.resources.length > 0) upsertSearchAttributes({ FerryResource: [targets.resources[0]!.name] });
   progress.update({ phase: 'backing up', total: targets.resources.length });
+  // one visibility query for the whole run instead of one per resource (1,000 resources: bench/schedule-fanout.ts)
+  const runningAtStart = patched(ONE_RUNNING_QUERY) ? await catalog.scheduleRunningBackups(targets.resources.map((r) => r.name)) : null;
   let done = 0;
   const one = async (r: (typeof targets.resources)[number]): Promise<ScheduledResourceResult> => {
     const { kind, why } = backupKindAt(s, fired, r.lastFullAt);
     const maxAttempts = s.onFailure === 'RETRY' ? 1 + s.maxRetries : 1;
     let last = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const running = await catalog.scheduleRunningBackup(r.name);
+      const running = attempt === 1 && runningAtStart ? runningAtStart[r.name] ?? null : await catalog.scheduleRunningBackup(r.name);
       if (running) {
         last = `skipped: backup ${running} of '${r.name}' is still running`;
         await catalog.scheduleRecordRun({ remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired, lastResult: last, lastKind: null, lastBackupId: null, full: false });

@@ -144,6 +144,18 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
     },
 
     /** A backup of the resource that is running now (any remote), if any: a scheduled run does not start another. */
+    /** Which of `resources` have a backup running: one visibility query for a whole scheduled run. */
+    async scheduleRunningBackups(resources: string[]): Promise<Record<string, string>> {
+      const wanted = new Set(resources);
+      const running: Record<string, string> = {};
+      const client = temporal();
+      for await (const wf of client.workflow.list({ query: 'FerryOperation = "backup-create" AND ExecutionStatus = "Running"' })) {
+        const rsc = (wf.searchAttributes as Record<string, unknown[] | undefined>)['FerryResource']?.[0];
+        if (typeof rsc === 'string' && wanted.has(rsc) && running[rsc] === undefined) running[rsc] = wf.workflowId;
+      }
+      return running;
+    },
+
     async scheduleRunningBackup(resource: string): Promise<string | null> {
       const client = temporal();
       const q = `FerryResource = "${resource.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"`;
