@@ -43,7 +43,8 @@ export function findToken(tokens: readonly ApiToken[], presented: string): ApiTo
 
 /** What a role may do: admin anything; read-only GET/HEAD; agent only its heartbeat (admin may too). */
 export function allowed(role: ApiRole, method: string, path: string): boolean {
-  const read = method === 'GET' || method === 'HEAD';
+  // decoding payloads for the Web UI (api/codec-routes.ts) is a read
+  const read = method === 'GET' || method === 'HEAD' || (method === 'POST' && path === '/codec/decode');
   if (HEARTBEAT.test(path)) return role === 'admin' || role === 'agent';
   if (role === 'admin') return true;
   if (role === 'read-only') return read;
@@ -69,6 +70,8 @@ export function registerAuth(app: FastifyInstance, cfg: FerryConfig): void {
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (OPEN_PATHS.includes(path)) return;
+    // CORS preflight of the Web UI's codec calls: browsers send it without credentials
+    if (req.method === 'OPTIONS' && path.startsWith('/codec/')) return;
     const presented = bearer(req);
     if (!presented) {
       return refuse(reply, 401, 'authentication required: this controller needs an API token (Authorization: Bearer <token>)',

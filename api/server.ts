@@ -22,6 +22,7 @@ import { httpsOptions, registerAuth } from './auth.js';
 import { registerBackupRoutes } from './backup-routes.js';
 import { registerScheduleRoutes } from './schedule-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
+import { registerCodecRoutes } from './codec-routes.js';
 
 export interface ApiDeps {
   cfg: FerryConfig;
@@ -60,6 +61,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
 
   registerLinstorCompatRoutes(app);
+  registerCodecRoutes(app);
   app.get('/health', async () => ({ ok: true }));
 
   app.get('/v1/nodes', async () => {

@@ -89,6 +89,8 @@ export interface TemporalOptions {
   port?: number;
   uiPort?: number;
   headless?: boolean;
+  /** The Web UI's codec server (ferry's controller: /codec), so encrypted payloads show decoded */
+  uiCodecEndpoint?: string;
 }
 
 export interface TemporalService extends Service {
@@ -115,6 +117,7 @@ export async function startTemporal(opts: TemporalOptions): Promise<TemporalServ
   } else {
     const uiPort = opts.uiPort ?? (await freePort());
     args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
     uiUrl = `http://localhost:${uiPort}`;
   }
   const svc = spawnService('temporal', join(TOOLS_BIN, 'temporal'), args, join(opts.dataDir, 'temporal.log'));

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   try {
     say('starting Temporal (Web UI) and the S3 server');
     const [temporal, s3] = await Promise.all([
-      startTemporal({ dataDir: join(DATA, 'temporal'), port: PORTS.temporal, uiPort: PORTS.ui }),
+      startTemporal({ dataDir: join(DATA, 'temporal'), port: PORTS.temporal, uiPort: PORTS.ui, uiCodecEndpoint: `http://127.0.0.1:${PORTS.api}/codec` }),
       startS3({ dataDir: join(DATA, 's3'), port: PORTS.s3 }),
     ]);
     services.push(s3, temporal);
