@@ -38,6 +38,10 @@ describe('API tokens', () => {
     expect(allowed('read-only', 'GET', '/v1/nodes')).toBe(true);
     expect(allowed('read-only', 'POST', '/v1/resource-definitions')).toBe(false);
     expect(allowed('read-only', 'PUT', '/v1/nodes/n1')).toBe(false);
+    // the Web UI's codec server: decoding is a read, encoding is not
+    expect(allowed('read-only', 'POST', '/codec/decode')).toBe(true);
+    expect(allowed('read-only', 'POST', '/codec/encode')).toBe(false);
+    expect(allowed('agent', 'POST', '/codec/decode')).toBe(false);
     expect(allowed('agent', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(true);
     expect(allowed('admin', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(true);
     expect(allowed('read-only', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(false);
