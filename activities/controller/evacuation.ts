@@ -154,6 +154,20 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
       await catalog.evacuations.finish(node, now());
     },
 
+    /**
+     * `node restore` of an EVICTED node, before its flag is cleared: what stays on the host (the
+     * resources the catalog still places there, e.g. those auto-evict could not re-place) and the
+     * names of what may be left over on it (every resource definition, every resource moved away).
+     */
+    async catalogStaleResources(node: string): Promise<{ evicted: boolean; keep: string[]; candidates: string[] }> {
+      const n = await requireNode(node);
+      const keep = (await catalog.resources.list({ node })).map((r) => r.resource);
+      const names = new Set((await catalog.resources.listDefinitions()).map((d) => d.name));
+      for (const m of await catalog.evacuations.listMoves(node)) names.add(m.resource);
+      for (const k of keep) names.delete(k);
+      return { evicted: n.flags.includes('EVICTED'), keep: keep.sort(), candidates: [...names].sort() };
+    },
+
     /** `node restore`: EVACUATE / EVICTED cleared, AutoplaceTarget back if the evacuation set it. */
     async catalogRestoreNode(node: string): Promise<{ node: string; wasEvicted: boolean; wasEvacuating: boolean }> {
       const n = await requireNode(node);

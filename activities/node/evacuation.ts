@@ -1,9 +1,11 @@
 // Node activities of evacuation, eviction and disk migration: how far a replica's resync is, from
 // `drbdsetup status --json` on this host (host/drbd.ts). Read-only, so trivially idempotent.
 import { isFullySynced } from './host/parse-drbd.js';
-import { status } from './host/drbd.js';
-import { removeLogicalVolume } from './host/lvm.js';
+import { down, listResourceFiles, removeResourceFile, status } from './host/drbd.js';
+import { listLogicalVolumes, removeLogicalVolume } from './host/lvm.js';
 import { volumeLvName } from './resources.js';
+
+const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,47}$/;
 
 export interface ResyncProgress {
   /** The resource is up here. */
@@ -33,6 +35,39 @@ export function createEvacuationNodeActivities(_deps: { node: string }) {
       const percentInSync = upToDate || !localInconsistent ? 100 : pct.length ? Math.min(...pct) : 0;
       const etas = syncing.map((p) => p.estimatedSecondsToFinish).filter((x): x is number => x !== null);
       return { up: true, upToDate, diskStates: s.devices.map((d) => d.diskState), percentInSync, etaSeconds: etas.length ? Math.max(...etas) : null };
+    },
+
+    /**
+     * `node restore` of an EVICTED node: the resources the cluster moved away while it was gone
+     * are taken down here and their .res and LVs (volumes and snapshots) removed. `candidates`
+     * are the names the controller knows (resources moved away, every resource definition); any
+     * other `.res` on this host is a candidate too (a resource deleted meanwhile). Nothing of a
+     * `keep` resource (still placed here) is touched. Absent = done, so a retry converges.
+     */
+    async removeStaleResources(input: { keep: string[]; candidates: string[] }): Promise<{ resources: string[]; lvs: string[] }> {
+      const keep = new Set(input.keep);
+      // ferry's names only (LINSTOR's rule), so a name is a plain regex prefix
+      const names = [...new Set([...input.candidates, ...(await listResourceFiles())])].filter((r) => !keep.has(r) && RESOURCE_NAME.test(r)).sort();
+      const lvPattern = (r: string) => new RegExp(`^${r}_\\d{5}(_.+)?$`);
+      const kept = [...keep].map(lvPattern);
+      const lvs = await listLogicalVolumes();
+      const removedLvs: string[] = [];
+      const removed: string[] = [];
+      for (const r of names) {
+        const mine = lvPattern(r);
+        const victims = lvs.filter((lv) => mine.test(lv.name) && !kept.some((k) => k.test(lv.name)));
+        const hadRes = (await listResourceFiles()).includes(r);
+        if (!hadRes && victims.length === 0) continue;
+        await down(r, { timeoutMs: 60_000 });
+        await removeResourceFile(r);
+        // snapshots (`<rsc>_<vol>_<snap>`) before their volumes
+        for (const lv of victims.sort((a, b) => b.name.length - a.name.length)) {
+          await removeLogicalVolume(lv.vg, lv.name);
+          removedLvs.push(`${lv.vg}/${lv.name}`);
+        }
+        removed.push(r);
+      }
+      return { resources: removed, lvs: removedLvs };
     },
 
     /** toggle-disk to diskless: the LVs of a replica whose disk DRBD detached (absent = done). */
