@@ -20,10 +20,11 @@ export type { AutoEvictNodeStatus, AutoEvictScan } from '../../core/auto-evict.j
 export const DEFAULT_EVACUATION_CONCURRENCY = 4;
 export const EVACUATION_CONCURRENCY_PROP = 'Evacuation/MaxConcurrent';
 
+/** `unreachable`: replicas' nodes flagged EVICTED; host steps leave them out (nobody can ask them). */
 export type MovePlan =
   | { action: 'gone' }
-  | { action: 'drop'; sizeBytes: number }
-  | { action: 'move'; target: string; sizeBytes: number }
+  | { action: 'drop'; sizeBytes: number; unreachable: string[] }
+  | { action: 'move'; target: string; sizeBytes: number; unreachable: string[] }
   | { action: 'blocked'; reason: string };
 
 export interface PlannedMove {
@@ -129,18 +130,22 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
      */
     async catalogPlanMove(input: { node: string; resource: string; kind: EvacuationKind }): Promise<MovePlan> {
       const t = now();
-      const step = planReplicaMove(await planInput(catalog, input.kind, [input.node], [input], t, offlineAfterMs), input.node, input.resource);
+      const plan = await planInput(catalog, input.kind, [input.node], [input], t, offlineAfterMs);
+      const step = planReplicaMove(plan, input.node, input.resource);
       if (!step) return { action: 'gone' };
       if (step.action === 'blocked') return { action: 'blocked', reason: step.reason };
+      const evicted = new Set(plan.cluster.nodes.filter((n) => n.flags?.includes('EVICTED')).map((n) => n.name));
+      if (input.kind === 'evict') evicted.add(input.node);
+      const unreachable = plan.cluster.resources.filter((r) => r.resource === input.resource && evicted.has(r.node)).map((r) => r.node).sort();
       if (step.action === 'drop') {
         await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: null, state: 'placed' }, t);
-        return { action: 'drop', sizeBytes: step.sizeBytes };
+        return { action: 'drop', sizeBytes: step.sizeBytes, unreachable };
       }
       if (!step.reused) {
         await catalog.resources.createMany(input.resource, [{ node: step.target, storagePool: step.storagePool, flags: [] }], t);
         await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: step.target, state: 'placed' }, t);
       }
-      return { action: 'move', target: step.target, sizeBytes: step.sizeBytes };
+      return { action: 'move', target: step.target, sizeBytes: step.sizeBytes, unreachable };
     },
 
     /** The replica on the node is gone from the hosts: the catalog forgets it. */

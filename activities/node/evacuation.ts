@@ -1,5 +1,6 @@
 // Node activities of evacuation, eviction and disk migration: how far a replica's resync is, from
 // `drbdsetup status --json` on this host (host/drbd.ts). Read-only, so trivially idempotent.
+import { Context } from '@temporalio/activity';
 import { isFullySynced } from './host/parse-drbd.js';
 import { down, listResourceFiles, removeResourceFile, status } from './host/drbd.js';
 import { listLogicalVolumes, removeLogicalVolume } from './host/lvm.js';
@@ -20,21 +21,36 @@ export interface ResyncProgress {
   etaSeconds: number | null;
 }
 
+/** One look at the resource's DRBD state on this host. */
+async function lookOnce(resource: string): Promise<ResyncProgress> {
+  const s = await status(resource);
+  if (!s) return { up: false, upToDate: false, diskStates: [], percentInSync: 0, etaSeconds: null };
+  const upToDate = isFullySynced(s);
+  const peers = s.connections.flatMap((c) => c.peerDevices);
+  // while this host is SyncTarget, the peer device towards its source carries the progress
+  const syncing = peers.filter((p) => /SyncTarget|PausedSyncT|WFBitMapT/.test(p.replicationState));
+  const pct = syncing.map((p) => p.percentResyncDone ?? p.percentInSync ?? 0);
+  const localInconsistent = s.devices.some((d) => d.diskState !== 'UpToDate' && d.diskState !== 'Diskless');
+  const percentInSync = upToDate || !localInconsistent ? 100 : pct.length ? Math.min(...pct) : 0;
+  const etas = syncing.map((p) => p.estimatedSecondsToFinish).filter((x): x is number => x !== null);
+  return { up: true, upToDate, diskStates: s.devices.map((d) => d.diskState), percentInSync, etaSeconds: etas.length ? Math.max(...etas) : null };
+}
+
 export function createEvacuationNodeActivities(_deps: { node: string }) {
   return {
-    /** One look at the resource's DRBD state on this host. */
-    async resyncProgress(resource: string): Promise<ResyncProgress> {
-      const s = await status(resource);
-      if (!s) return { up: false, upToDate: false, diskStates: [], percentInSync: 0, etaSeconds: null };
-      const upToDate = isFullySynced(s);
-      const peers = s.connections.flatMap((c) => c.peerDevices);
-      // while this host is SyncTarget, the peer device towards its source carries the progress
-      const syncing = peers.filter((p) => /SyncTarget|PausedSyncT|WFBitMapT/.test(p.replicationState));
-      const pct = syncing.map((p) => p.percentResyncDone ?? p.percentInSync ?? 0);
-      const localInconsistent = s.devices.some((d) => d.diskState !== 'UpToDate' && d.diskState !== 'Diskless');
-      const percentInSync = upToDate || !localInconsistent ? 100 : pct.length ? Math.min(...pct) : 0;
-      const etas = syncing.map((p) => p.estimatedSecondsToFinish).filter((x): x is number => x !== null);
-      return { up: true, upToDate, diskStates: s.devices.map((d) => d.diskState), percentInSync, etaSeconds: etas.length ? Math.max(...etas) : null };
+    /**
+     * The resource's DRBD state on this host; with `waitMs`, looks again every 200 ms (heartbeating)
+     * until it is UpToDate or `waitMs` passed, so the workflow learns of the end of a resync
+     * within 200 ms without a timer and an activity per look.
+     */
+    async resyncProgress(resource: string, opts: { waitMs?: number } = {}): Promise<ResyncProgress> {
+      const until = Date.now() + Math.max(0, Math.min(opts.waitMs ?? 0, 20_000));
+      for (;;) {
+        const p = await lookOnce(resource);
+        if (p.upToDate || Date.now() >= until) return p;
+        Context.current().heartbeat({ percentInSync: p.percentInSync });
+        await Context.current().sleep(200);
+      }
     },
 
     /**
