@@ -74,11 +74,19 @@ async function evacuate(c: TestCluster, node: string, maxConcurrent: number): Pr
 async function breakdown(address: string, namespace: string, workflowId: string): Promise<string> {
   const conn = await Connection.connect({ address });
   try {
-    const h = await new Client({ connection: conn, namespace }).workflow.getHandle(workflowId).fetchHistory();
+    // every run of the workflow (it continues as new when its history grows)
+    const client = new Client({ connection: conn, namespace });
+    const runs = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      runs.push((await client.workflow.getHandle(workflowId, w.runId).fetchHistory()).events ?? []);
+    }
     const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
-    const sched = new Map<string, { type: string; at: number; started?: number }>();
     const byType = new Map<string, { n: number; wait: number; run: number }>();
-    for (const e of h.events ?? []) {
+    for (const x of runs.flatMap((events) => {
+      const sched = new Map<string, { type: string; at: number; started?: number }>();
+      return events.map((ev) => ({ ev, sched }));
+    })) {
+      const { ev: e, sched } = x;
       const at = ms(e.eventTime);
       if (e.activityTaskScheduledEventAttributes) sched.set(String(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
       const st = e.activityTaskStartedEventAttributes;
