@@ -142,8 +142,11 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
         return { action: 'drop', sizeBytes: step.sizeBytes, unreachable };
       }
       if (!step.reused) {
-        await catalog.resources.createMany(input.resource, [{ node: step.target, storagePool: step.storagePool, flags: [] }], t);
+        // the choice first: a crash before the replica row leaves a recorded target without a
+        // replica, which the next attempt places again; the other order could leave a replica
+        // that no record names, and a second one would be placed next to it
         await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: step.target, state: 'placed' }, t);
+        await catalog.resources.createMany(input.resource, [{ node: step.target, storagePool: step.storagePool, flags: [] }], t);
       }
       return { action: 'move', target: step.target, sizeBytes: step.sizeBytes, unreachable };
     },
