@@ -83,6 +83,10 @@ describe('an evicted node restored', () => {
     // the cut-off host still has its old LVs: nobody could ask it to remove them
     expect(await lvsOn('node3')).toEqual(['r0_00000', 'r1_00000']);
 
+    // an evicted node cannot be deleted (the guide): restored, or declared lost
+    const del = await cluster.ferry(['node', 'delete', 'node3']);
+    expect(del.exitCode).not.toBe(0);
+    expect(del.stderr).toMatch(/node 'node3' is EVICTED and cannot be deleted: ferry node restore node3 \(once it is ONLINE\) or ferry node lost node3/);
     // restore is refused while node3 cannot be reached, and changes nothing
     const early = await cluster.ferry(['node', 'restore', 'node3']);
     expect(early.exitCode).not.toBe(0);
