@@ -7,6 +7,7 @@ import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { FerryConfig } from '../core/config.js';
 import { ConflictError, FerryError, NotFoundError, PlacementError, ValidationError } from '../core/errors.js';
 import { evacuateSchema, evacuationIds, setPropertiesSchema, toggleDiskSchema } from '../core/evacuation.js';
+import { connectionStatus } from '../core/node-state.js';
 import { validateProperty, type PropLevel } from '../core/properties.js';
 import { parseInput } from '../core/validation.js';
 import type { Catalog } from '../activities/controller/catalog/index.js';
@@ -102,6 +103,10 @@ export function registerEvacuationRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.put<{ Params: { node: string } } & Wait>('/v1/nodes/:node/restore', async (req, reply) => {
     try {
       const n = await requireNode(parseInput(evacuateSchema, { nodes: [req.params.node] }).nodes[0]!);
+      // an EVICTED node's leftovers are removed on its host as it is restored: it must be reachable
+      if (n.flags.includes('EVICTED') && connectionStatus(n, ctx.now(), cfg.nodeOfflineAfterMs) !== 'ONLINE') {
+        throw new ConflictError('node', n.name, 'state', `node '${n.name}' is EVICTED and not ONLINE: start its agent (or heal its network) first, so that the resources moved away can be removed from it; a node that is gone for good: ferry node lost ${n.name}`);
+      }
       return await mutate(reply, req.query.wait === 'true', 'restoreNode', evacuationIds.restore(n.name), [{ node: n.name }], `Node '${n.name}' restored.`, { Node: n.name });
     } catch (e) {
       return refuse(reply, e);
@@ -111,6 +116,11 @@ export function registerEvacuationRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.delete<{ Params: { node: string } } & Wait>('/v1/nodes/:node/lost', async (req, reply) => {
     try {
       const n = await requireNode(parseInput(evacuateSchema, { nodes: [req.params.node] }).nodes[0]!);
+      // `node lost` is for a node that is gone: one whose agent still reports is evacuated and
+      // deleted instead (an EVICTED node may be lost even when it runs again, as in the guide)
+      if (!n.flags.includes('EVICTED') && connectionStatus(n, ctx.now(), cfg.nodeOfflineAfterMs) !== 'OFFLINE') {
+        throw new ConflictError('node', n.name, 'state', `node '${n.name}' is still online; 'node lost' is for a node that is gone for good. Use ferry node evacuate ${n.name} and then ferry node delete ${n.name}`);
+      }
       return await mutate(reply, req.query.wait === 'true', 'loseNode', evacuationIds.lost(n.name), [{ node: n.name }], `Node '${n.name}' lost: removed with its resources.`, { Node: n.name });
     } catch (e) {
       return refuse(reply, e);

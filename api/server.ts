@@ -89,6 +89,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.delete<{ Params: { node: string }; Querystring: { wait?: string } }>('/v1/nodes/:node', async (req, reply) => {
     const n = await catalog.nodes.get(req.params.node);
     if (!n) return reply.code(404).send(apiError(`node '${req.params.node}' not found`));
+    // the guide: an evicted satellite cannot be deleted; it is restored or declared lost
+    if (n.flags.includes('EVICTED')) {
+      return reply.code(409).send(apiError(`node '${n.name}' is EVICTED and cannot be deleted: ferry node restore ${n.name} (once it is ONLINE) or ferry node lost ${n.name}`));
+    }
     return mutate(reply, req.query.wait === 'true', 'deleteNode', workflowIds.deleteNode(n.name), [{ name: n.name }],
       `Node '${n.name}' deleted.`, { Node: n.name });
   });

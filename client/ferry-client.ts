@@ -2,6 +2,7 @@
 // Operation (a Temporal workflow run by the controller) with result() and progress().
 import type { ErrorReport } from '../core/error-report.js';
 import type { BackupCreateResult } from '../workflows/backups.js';
+import type { RestoreNodeResult } from '../workflows/node-restore.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
 import type { EffectivePropertyJson, ResourceGroupJson } from '../api/resource-group-routes.js';
@@ -357,7 +358,8 @@ export class FerryClient {
       });
       return { dryRun: a.dry_run, nodes: a.nodes, plan: a.plan, operations: (a.operations ?? []).map((rc) => new Operation<EvacuationResult>(this, rc.workflow_id!, rc.message)) };
     },
-    restore: (node: string): Promise<Operation<{ node: string; wasEvicted: boolean; wasEvacuating: boolean }>> =>
+    /** The result's `cleaned`: leftovers of moved resources removed from an EVICTED node's host. */
+    restore: (node: string): Promise<Operation<RestoreNodeResult>> =>
       this.mutate('PUT', `/v1/nodes/${encodeURIComponent(node)}/restore`),
     lost: (node: string): Promise<Operation<{ node: string; resources: string[] }>> =>
       this.mutate('DELETE', `/v1/nodes/${encodeURIComponent(node)}/lost`),

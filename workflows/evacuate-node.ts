@@ -10,7 +10,7 @@
 // replacement syncs from the surviving replicas), and with enough replicas left
 // (DrbdOptions/AutoEvictMinReplicaCount) its replica is only dropped.
 import {
-  condition, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  condition, continueAsNew, defineQuery, defineSignal, isCancellation, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
@@ -81,14 +81,16 @@ export const retrySignal = defineSignal('retry');
 /** Resync to a new replica, polled on its host until UpToDate. */
 async function waitSynced(resource: string, target: string, m: ResourceMoveProgress): Promise<void> {
   const started = Date.now();
+  // the host looks every 200 ms for up to 2 s (histories from before: one look, then a 1 s timer)
+  const onHost = patched('resync-wait-on-host');
   for (;;) {
-    const p = await syncOf(target).resyncProgress(resource);
+    const p = onHost ? await syncOf(target).resyncProgress(resource, { waitMs: 2000 }) : await syncOf(target).resyncProgress(resource);
     m.percentInSync = p.percentInSync;
     m.bytesDone = Math.round((m.bytesTotal * p.percentInSync) / 100);
     const elapsed = (Date.now() - started) / 1000;
     m.etaSeconds = p.etaSeconds ?? (p.percentInSync > 0 && elapsed > 0 ? Math.round((elapsed * (100 - p.percentInSync)) / p.percentInSync) : null);
     if (p.upToDate) return;
-    await sleep('1 second');
+    if (!onHost) await sleep('1 second');
   }
 }
 
@@ -143,15 +145,17 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     moving.set(resource, m);
     try {
       const layout = await catalog.catalogResourceLayout(resource);
-      // an evicted node is unreachable: it leaves every .res now and nothing is asked of it
-      const live: ResourceLayout = kind === 'evict' ? { ...layout, nodes: layout.nodes.filter((n) => n.node !== node) } : layout;
-      if (target || kind === 'evict') await configure(live, target);
+      // evicted nodes (this one when evicting, and any other) are unreachable: they leave every
+      // .res now and nothing is asked of them
+      const unreachable = plan.unreachable ?? (kind === 'evict' ? [node] : []);
+      const live: ResourceLayout = unreachable.length ? { ...layout, nodes: layout.nodes.filter((n) => !unreachable.includes(n.node)) } : layout;
+      if (target || unreachable.length) await configure(live, target);
       if (target) {
         m.phase = `syncing to ${target}`;
         await waitSynced(resource, target, m);
       }
       m.phase = `removing from ${node}`;
-      if (kind === 'evacuate') await removeFromNodes(layout, [node]);
+      if (kind === 'evacuate') await removeFromNodes(live, [node]);
       await catalog.catalogFinishMove({ node, resource });
       if (target) carried.moved.push({ resource, target });
       else carried.dropped.push(resource);

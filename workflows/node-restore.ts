@@ -1,9 +1,13 @@
 // `ferry node restore NODE` (`node-restore/<node>`): EVACUATE or EVICTED cleared; resources that
-// were moved stay where they are. `ferry node lost NODE` (`node-lost/<node>`): the node is gone
+// were moved stay where they are. An EVICTED node's leftovers of the resources moved away while it
+// was gone (DRBD resource, .res, LVs and snapshot LVs) are removed on the host, as LINSTOR's
+// satellite does when it rejoins; what the catalog still places there stays. `ferry node lost NODE` (`node-lost/<node>`): the node is gone
 // for good: each of its resources (under its lock) drops it from the .res of the other replicas,
 // then the catalog forgets the node. `set-property` on a node or the controller (`properties/...`).
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
+import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
+import { nodeQueueFor } from '../core/operations.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
 
@@ -12,9 +16,31 @@ const catalog = proxyActivities<ControllerActivities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError'] },
 });
 
-export async function restoreNode(input: { node: string }): Promise<{ node: string; wasEvicted: boolean; wasEvacuating: boolean }> {
+export interface RestoreNodeResult {
+  node: string;
+  wasEvicted: boolean;
+  wasEvacuating: boolean;
+  /** Leftovers removed from an EVICTED node's host: resources and their LVs (vg/lv). */
+  cleaned: { resources: string[]; lvs: string[] };
+}
+
+export async function restoreNode(input: { node: string }): Promise<RestoreNodeResult> {
   upsertSearchAttributes({ FerryNode: [input.node], FerryOperation: ['node-restore'] });
-  return catalog.catalogRestoreNode(input.node);
+  // read before the flag and the recorded moves go; the cleanup then works from this history
+  const stale = await catalog.catalogStaleResources(input.node);
+  const r = await catalog.catalogRestoreNode(input.node);
+  let cleaned: RestoreNodeResult['cleaned'] = { resources: [], lvs: [] };
+  if (stale.evicted) {
+    const host = proxyActivities<EvacuationNodeActivities>({
+      taskQueue: nodeQueueFor(workflowInfo().taskQueue, input.node),
+      // the API restores only an ONLINE node; a node cut off again meanwhile is waited for
+      scheduleToCloseTimeout: '30 minutes',
+      startToCloseTimeout: '5 minutes',
+      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['ValidationError'] },
+    });
+    cleaned = await host.removeStaleResources({ keep: stale.keep, candidates: stale.candidates });
+  }
+  return { ...r, cleaned };
 }
 
 export async function loseNode(input: { node: string }): Promise<{ node: string; resources: string[] }> {

@@ -4,7 +4,7 @@
 // the new .res and adjust (DRBD attaches the disk and syncs it from the peers); wait until it is
 // UpToDate; with --migrate-from the source replica is then removed (LINSTOR's disk migration:
 // redundancy never drops). To diskless: the .res says `disk none`, adjust detaches, LVs removed.
-import { defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
 import { nodeQueueFor } from '../core/operations.js';
@@ -48,13 +48,14 @@ export async function toggleDisk(input: ToggleDiskInput): Promise<{ resource: st
     }));
     if (input.storagePool) {
       m.phase = 'syncing the new disk';
+      const onHost = patched('resync-wait-on-host');
       for (;;) {
-        const p = await syncOf(input.node).resyncProgress(input.resource);
+        const p = onHost ? await syncOf(input.node).resyncProgress(input.resource, { waitMs: 2000 }) : await syncOf(input.node).resyncProgress(input.resource);
         m.percentInSync = p.percentInSync;
         m.bytesDone = Math.round((m.bytesTotal * p.percentInSync) / 100);
         m.etaSeconds = p.etaSeconds;
         if (p.upToDate) break;
-        await sleep('1 second');
+        if (!onHost) await sleep('1 second');
       }
     } else if (oldVg) {
       await diskOps(input.node).removeResourceVolumes({ resource: input.resource, vg: oldVg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) });

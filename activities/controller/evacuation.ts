@@ -1,25 +1,30 @@
 // Controller activities of node evacuation, auto-evict, node restore / lost, toggle-disk and
 // properties: the catalog side of their workflows. Placement goes through the exported placement
-// of resources.ts (placementCandidates + placeReplicas). Each activity is idempotent: a retry of
+// planner of core/evacuation-plan.ts on the autoplacer's view of the catalog (placementCluster),
+// with each resource group's rules. Each activity is idempotent: a retry of
 // the same step converges (a replacement already chosen for a replica is returned again).
 import { ApplicationFailure } from '@temporalio/activity';
-import { connectionStatus, type NodeRecord } from '../../core/node-state.js';
-import { resolveBoolean, resolveNumber } from '../../core/properties.js';
-import type { Catalog, ResourceRecord } from './catalog/index.js';
+import { autoEvictDecision, minReplicaCountOf, type AutoEvictScan } from '../../core/auto-evict.js';
+import { planEvacuation as planEvacuationSteps, planReplicaMove, type EvacuationPlanInput, type RecordedMove, type ReplicaRules } from '../../core/evacuation-plan.js';
+import type { NodeRecord } from '../../core/node-state.js';
+import type { Catalog } from './catalog/index.js';
 import { DISKLESS_POOL } from './catalog/pools.js';
 import type { EvacuationKind } from './catalog/evacuations.js';
-import { placeReplicas, placementCandidates } from './resources.js';
+import { placementCluster } from './placement.js';
+import { DEFAULT_PLACE_COUNT } from './resource-groups.js';
 
 export type { EvacuationKind } from './catalog/evacuations.js';
+export type { AutoEvictNodeStatus, AutoEvictScan } from '../../core/auto-evict.js';
 
 /** How many resources one evacuation moves at once unless told otherwise. */
 export const DEFAULT_EVACUATION_CONCURRENCY = 4;
 export const EVACUATION_CONCURRENCY_PROP = 'Evacuation/MaxConcurrent';
 
+/** `unreachable`: replicas' nodes flagged EVICTED; host steps leave them out (nobody can ask them). */
 export type MovePlan =
   | { action: 'gone' }
-  | { action: 'drop'; sizeBytes: number }
-  | { action: 'move'; target: string; sizeBytes: number }
+  | { action: 'drop'; sizeBytes: number; unreachable: string[] }
+  | { action: 'move'; target: string; sizeBytes: number; unreachable: string[] }
   | { action: 'blocked'; reason: string };
 
 export interface PlannedMove {
@@ -33,113 +38,52 @@ export interface PlannedMove {
   sizeBytes: number;
 }
 
-export interface AutoEvictNodeStatus {
-  node: string;
-  offlineForMs: number;
-  /** ms until the node is evicted, null when it will not be (and why in `note`). */
-  evictInMs: number | null;
-  note?: string;
-}
-
-export interface AutoEvictScan {
-  at: number;
-  nodes: number;
-  offline: string[];
-  evict: string[];
-  /** why nobody is evicted, when that is the rule that applied */
-  holdReason: string | null;
-  status: AutoEvictNodeStatus[];
-}
-
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 async function sizeOf(catalog: Catalog, resource: string): Promise<number> {
   return (await catalog.resources.listVolumeDefinitions(resource)).reduce((a, v) => a + v.sizeBytes, 0);
 }
 
-const isDiskless = (r: ResourceRecord) => r.flags.includes('DISKLESS');
-
 /**
- * One replacement node for `resource` out of the autoplacer's choice, never one of `exclude`
- * (nodes being evacuated) nor a node with AutoplaceTarget=false. `{ reason }` when none fits.
+ * The planner's input from the catalog: the autoplacer's view of the cluster, each resource's
+ * group rules and minimum replica count, the replacements already recorded for `replicas`.
  */
-export async function chooseReplacement(
-  catalog: Catalog,
-  resource: string,
-  o: { storagePool: string; exclude: ReadonlySet<string>; now: number; offlineAfterMs: number; existing: number },
-): Promise<{ target: string } | { reason: string }> {
-  const nodes = await catalog.nodes.list();
-  const notTarget = new Set(nodes.filter((n) => n.props.AutoplaceTarget === 'false').map((n) => n.name));
-  const excluded = [...new Set([...o.exclude, ...notTarget])].sort();
-  const candidates = (await placementCandidates(catalog, resource, o.now, o.offlineAfterMs)).filter((c) => !o.exclude.has(c.node) && !notTarget.has(c.node));
-  try {
-    const [chosen] = placeReplicas({ resource, count: 1, sizeBytes: await sizeOf(catalog, resource), storagePool: o.storagePool, existing: o.existing, candidates });
-    return { target: chosen!.node };
-  } catch (e) {
-    const why = excluded.length ? ` (not considered: ${excluded.map((n) => `${n}: ${o.exclude.has(n) ? 'being evacuated' : 'AutoplaceTarget=false'}`).join(', ')})` : '';
-    return { reason: `${(e as Error).message}${why}` };
+async function planInput(catalog: Catalog, kind: EvacuationKind, extraLeaving: readonly string[], replicas: readonly { node: string; resource: string }[], t: number, offlineAfterMs: number): Promise<EvacuationPlanInput> {
+  const cluster = await placementCluster(catalog, t, offlineAfterMs);
+  // nodes flagged EVACUATE or EVICTED are never targets of any evacuation
+  const flagged = cluster.nodes.filter((n) => n.flags?.includes('EVACUATE') || n.flags?.includes('EVICTED')).map((n) => n.name);
+  const ctrl = await catalog.evacuations.controllerProps();
+  const rules: Record<string, ReplicaRules> = {};
+  const recorded: RecordedMove[] = [];
+  for (const resource of new Set(replicas.map((r) => r.resource))) {
+    const rd = await catalog.resources.getDefinition(resource);
+    const rg = rd ? await catalog.resourceGroups.get(rd.resourceGroup) : undefined;
+    const sf = rg?.selectFilter ?? {};
+    rules[resource] = {
+      ...(sf.storagePool?.length ? { storagePools: sf.storagePool } : {}),
+      ...(sf.replicasOnSame ? { replicasOnSame: sf.replicasOnSame } : {}),
+      ...(sf.replicasOnDifferent ? { replicasOnDifferent: sf.replicasOnDifferent } : {}),
+      ...(sf.doNotPlaceWith ? { doNotPlaceWith: sf.doNotPlaceWith } : {}),
+      ...(sf.doNotPlaceWithRegex !== undefined ? { doNotPlaceWithRegex: sf.doNotPlaceWithRegex } : {}),
+      minReplicaCount: minReplicaCountOf({ ...(rd ? { rd: rd.props } : {}), ...(rg ? { rg: rg.props } : {}), controller: ctrl }, sf.placeCount ?? DEFAULT_PLACE_COUNT),
+    };
   }
+  for (const r of replicas) {
+    const m = await catalog.evacuations.getMove(r.node, r.resource);
+    if (m && m.state === 'placed') recorded.push({ node: r.node, resource: r.resource, target: m.target });
+  }
+  return { cluster, kind, rules, recorded, leaving: [...new Set([...flagged, ...extraLeaving])] };
 }
 
 /** What evacuating `nodes` would do, resource by resource (the dry run, and the check before starting). */
 export async function planEvacuation(catalog: Catalog, nodes: string[], now: number, offlineAfterMs: number): Promise<PlannedMove[]> {
-  const exclude = new Set(nodes);
-  const out: PlannedMove[] = [];
-  const planned = new Map<string, Set<string>>();
-  for (const node of nodes) {
-    for (const r of await catalog.resources.list({ node })) {
-      const all = await catalog.resources.list({ resource: r.resource });
-      const elsewhere = all.filter((x) => !isDiskless(x) && !exclude.has(x.node)).length + (planned.get(r.resource)?.size ?? 0);
-      const sizeBytes = await sizeOf(catalog, r.resource);
-      if (isDiskless(r)) {
-        out.push({ node, resource: r.resource, action: 'drop', onlyCopy: false, sizeBytes });
-        continue;
-      }
-      const taken = planned.get(r.resource) ?? new Set<string>();
-      const c = await chooseReplacement(catalog, r.resource, { storagePool: r.storagePool, exclude: new Set([...exclude, ...taken]), now, offlineAfterMs, existing: elsewhere });
-      if ('target' in c) {
-        taken.add(c.target);
-        planned.set(r.resource, taken);
-        out.push({ node, resource: r.resource, action: 'move', target: c.target, onlyCopy: elsewhere === 0, sizeBytes });
-      } else {
-        out.push({ node, resource: r.resource, action: 'blocked', reason: c.reason, onlyCopy: elsewhere === 0, sizeBytes });
-      }
-    }
-  }
-  return out;
-}
-
-/** A node property over the controller's, with a default. */
-function nodeNumber(key: string, n: NodeRecord, ctrl: Record<string, string>, dflt: number): number {
-  return resolveNumber(key, { node: n.props, controller: ctrl }, ['node', 'controller']) ?? dflt;
-}
-
-/** Which offline nodes auto-evict should evict now (pure; `minuteMs` is 60000 outside tests). */
-export function autoEvictDecision(nodes: NodeRecord[], ctrl: Record<string, string>, now: number, offlineAfterMs: number, minuteMs: number): AutoEvictScan {
-  const maxDisconnected = resolveNumber('DrbdOptions/AutoEvictMaxDisconnectedNodes', { controller: ctrl }, ['controller']) ?? 34;
-  const live = nodes.filter((n) => !n.flags.includes('EVICTED'));
-  const offline = live.filter((n) => n.lastSeenAt !== null && connectionStatus(n, now, offlineAfterMs) === 'OFFLINE');
-  const share = live.length ? (offline.length * 100) / live.length : 0;
-  let holdReason: string | null = null;
-  if (maxDisconnected === 0) holdReason = 'auto-evict is off (DrbdOptions/AutoEvictMaxDisconnectedNodes=0)';
-  else if (share > maxDisconnected) {
-    holdReason = `${offline.length} of ${live.length} nodes are offline (${Math.round(share)}% > DrbdOptions/AutoEvictMaxDisconnectedNodes=${maxDisconnected}%): the controller's own connectivity is suspect, nobody is evicted`;
-  }
-  const status: AutoEvictNodeStatus[] = [];
-  const evict: string[] = [];
-  for (const n of offline) {
-    const offlineForMs = now - (n.lastSeenAt ?? now);
-    const afterMs = nodeNumber('DrbdOptions/AutoEvictAfterTime', n, ctrl, 60) * minuteMs;
-    const allowed = resolveBoolean('DrbdOptions/AutoEvictAllowEviction', { node: n.props, controller: ctrl }, ['node', 'controller']) ?? true;
-    if (!allowed) status.push({ node: n.name, offlineForMs, evictInMs: null, note: 'DrbdOptions/AutoEvictAllowEviction=false' });
-    else if (holdReason) status.push({ node: n.name, offlineForMs, evictInMs: null, note: holdReason });
-    else {
-      const left = Math.max(0, afterMs - offlineForMs);
-      status.push({ node: n.name, offlineForMs, evictInMs: left });
-      if (left === 0) evict.push(n.name);
-    }
-  }
-  return { at: now, nodes: live.length, offline: offline.map((n) => n.name), evict, holdReason, status };
+  const replicas: { node: string; resource: string }[] = [];
+  for (const node of nodes) for (const r of await catalog.resources.list({ node })) replicas.push({ node, resource: r.resource });
+  const steps = planEvacuationSteps(await planInput(catalog, 'evacuate', nodes, replicas, now, offlineAfterMs), nodes);
+  return steps.map((s) => ({
+    node: s.node, resource: s.resource, action: s.action, onlyCopy: s.onlyCopy, sizeBytes: s.sizeBytes,
+    ...(s.action === 'move' ? { target: s.target } : s.action === 'blocked' ? { reason: s.reason } : {}),
+  }));
 }
 
 export function createEvacuationActivities(deps: { catalog: Catalog; now?: () => number; offlineAfterMs?: number }) {
@@ -185,36 +129,26 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
      * recorded, and reused by any retry), or blocked with the placement's reason.
      */
     async catalogPlanMove(input: { node: string; resource: string; kind: EvacuationKind }): Promise<MovePlan> {
-      const r = await catalog.resources.get(input.resource, input.node);
-      if (!r) return { action: 'gone' };
-      const sizeBytes = await sizeOf(catalog, input.resource);
-      const move = await catalog.evacuations.getMove(input.node, input.resource);
-      if (move?.state === 'placed') {
-        if (move.target === null) return { action: 'drop', sizeBytes };
-        if (await catalog.resources.get(input.resource, move.target)) return { action: 'move', target: move.target, sizeBytes };
+      const t = now();
+      const plan = await planInput(catalog, input.kind, [input.node], [input], t, offlineAfterMs);
+      const step = planReplicaMove(plan, input.node, input.resource);
+      if (!step) return { action: 'gone' };
+      if (step.action === 'blocked') return { action: 'blocked', reason: step.reason };
+      const evicted = new Set(plan.cluster.nodes.filter((n) => n.flags?.includes('EVICTED')).map((n) => n.name));
+      if (input.kind === 'evict') evicted.add(input.node);
+      const unreachable = plan.cluster.resources.filter((r) => r.resource === input.resource && evicted.has(r.node)).map((r) => r.node).sort();
+      if (step.action === 'drop') {
+        await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: null, state: 'placed' }, t);
+        return { action: 'drop', sizeBytes: step.sizeBytes, unreachable };
       }
-      const all = await catalog.resources.list({ resource: input.resource });
-      const nodes = await catalog.nodes.list();
-      const leaving = new Set(nodes.filter((n) => n.flags.includes('EVACUATE') || n.flags.includes('EVICTED')).map((n) => n.name));
-      leaving.add(input.node);
-      const elsewhere = all.filter((x) => !isDiskless(x) && !leaving.has(x.node)).length;
-      let drop = isDiskless(r);
-      if (!drop && input.kind === 'evict') {
-        const rd = await catalog.resources.getDefinition(input.resource);
-        const ctrl = await catalog.evacuations.controllerProps();
-        const min = resolveNumber('DrbdOptions/AutoEvictMinReplicaCount', { 'resource-definition': rd?.props, controller: ctrl }, ['resource-definition', 'controller'])
-          ?? all.filter((x) => !isDiskless(x)).length;
-        drop = elsewhere >= min && elsewhere > 0;
+      if (!step.reused) {
+        // the choice first: a crash before the replica row leaves a recorded target without a
+        // replica, which the next attempt places again; the other order could leave a replica
+        // that no record names, and a second one would be placed next to it
+        await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: step.target, state: 'placed' }, t);
+        await catalog.resources.createMany(input.resource, [{ node: step.target, storagePool: step.storagePool, flags: [] }], t);
       }
-      if (drop) {
-        await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: null, state: 'placed' }, now());
-        return { action: 'drop', sizeBytes };
-      }
-      const c = await chooseReplacement(catalog, input.resource, { storagePool: r.storagePool, exclude: leaving, now: now(), offlineAfterMs, existing: elsewhere });
-      if ('reason' in c) return { action: 'blocked', reason: c.reason };
-      await catalog.resources.createMany(input.resource, [{ node: c.target, storagePool: r.storagePool, flags: [] }], now());
-      await catalog.evacuations.putMove({ node: input.node, resource: input.resource, target: c.target, state: 'placed' }, now());
-      return { action: 'move', target: c.target, sizeBytes };
+      return { action: 'move', target: step.target, sizeBytes: step.sizeBytes, unreachable };
     },
 
     /** The replica on the node is gone from the hosts: the catalog forgets it. */
@@ -226,6 +160,20 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
 
     async catalogFinishEvacuation(node: string): Promise<void> {
       await catalog.evacuations.finish(node, now());
+    },
+
+    /**
+     * `node restore` of an EVICTED node, before its flag is cleared: what stays on the host (the
+     * resources the catalog still places there, e.g. those auto-evict could not re-place) and the
+     * names of what may be left over on it (every resource definition, every resource moved away).
+     */
+    async catalogStaleResources(node: string): Promise<{ evicted: boolean; keep: string[]; candidates: string[] }> {
+      const n = await requireNode(node);
+      const keep = (await catalog.resources.list({ node })).map((r) => r.resource);
+      const names = new Set((await catalog.resources.listDefinitions()).map((d) => d.name));
+      for (const m of await catalog.evacuations.listMoves(node)) names.add(m.resource);
+      for (const k of keep) names.delete(k);
+      return { evicted: n.flags.includes('EVICTED'), keep: keep.sort(), candidates: [...names].sort() };
     },
 
     /** `node restore`: EVACUATE / EVICTED cleared, AutoplaceTarget back if the evacuation set it. */

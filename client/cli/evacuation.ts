@@ -89,7 +89,10 @@ export function registerEvacuationCommands(program: Command, kit: CliKit): void 
       const { client, json } = clientFrom(cmd);
       const op = await client.evacuation.restore(n);
       const res = await op.result();
-      print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${n}' restored (operation ${op.workflowId}).`);
+      const cleaned = res.cleaned.resources.length
+        ? ` Removed from its host what was moved away while it was evicted: ${res.cleaned.resources.join(', ')} (${res.cleaned.lvs.length} LV${res.cleaned.lvs.length === 1 ? '' : 's'}).`
+        : '';
+      print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${n}' restored (operation ${op.workflowId}).${cleaned}`);
     });
 
   node.command('lost').description('a node that is gone for good: drop it from every resource and from the cluster')

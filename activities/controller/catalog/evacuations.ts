@@ -133,6 +133,11 @@ export class EvacuationStore {
     return r ? toMove(r) : undefined;
   }
 
+  /** The replacements recorded for the replicas of `node`. */
+  async listMoves(node: string): Promise<MoveRecord[]> {
+    return (await this.db.all(`SELECT * FROM evacuation_moves WHERE node = ? ORDER BY resource`, [node])).map(toMove);
+  }
+
   async putMove(m: Omit<MoveRecord, 'updatedAt'>, now: number): Promise<void> {
     await this.db.tx(async (tx) => {
       await tx.run(`DELETE FROM evacuation_moves WHERE node = ? AND resource = ?`, [m.node, m.resource]);

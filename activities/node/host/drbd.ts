@@ -4,7 +4,7 @@
 // Resource files go to the DRBD configuration directory: `$FERRY_DRBD_CONF_DIR`, else
 // `/etc/drbd.d` (drbd.conf includes `drbd.d/*.res` on every distribution). The sim launcher points
 // the variable at `$NODE_DIR/drbd/etc/drbd.d`, where the simulated drbdadm reads too.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderResourceFile, resourceFileName } from '../../../core/drbd-config.js';
 import type { DrbdResourceConfig } from '../../../core/drbd-config.js';
@@ -76,6 +76,12 @@ export async function writeResourceFile(cfg: DrbdResourceConfig, opts: { dir?: s
   await writeFile(tmp, text);
   await rename(tmp, file);
   return true;
+}
+
+/** The resources that have a `<name>.res` here (no directory: none). */
+export async function listResourceFiles(opts: { dir?: string } = {}): Promise<string[]> {
+  const files = await readdir(opts.dir ?? drbdConfDir()).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith('.res')).map((f) => f.slice(0, -'.res'.length)).sort();
 }
 
 /** Removes `<name>.res` (absent = done). */

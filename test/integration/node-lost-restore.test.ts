@@ -1,0 +1,148 @@
+// The operator's story of nodes that go away: node3's network is cut, auto-evict evicts it and
+// re-places what needs re-placing; the network comes back and `ferry node restore node3` lets it
+// in again and removes from its host the resources that were moved away (no orphaned LVs), the
+// data intact on the replicas that carry it now. Then node4 dies for good: `ferry node lost`
+// refuses an unknown, malformed or still online node, and forgets node4 with its replicas while
+// the replicas elsewhere keep their data.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+
+// auto-evict looks every second; one "minute" of AutoEvictAfterTime lasts 1 s
+process.env.FERRY_AUTO_EVICT_CHECK_MS = '1000';
+process.env.FERRY_AUTO_EVICT_MINUTE_MS = '1000';
+
+const nodes = ['node1', 'node2', 'node3', 'node4'];
+let cluster: TestCluster;
+
+function ok(r: { exitCode?: number; stderr: unknown; stdout?: unknown }): void {
+  if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${String(r.stderr)}${String(r.stdout ?? '')}`);
+}
+
+async function placement(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const r of await cluster.client.resources.list()) (out[r.name] ??= []).push(r.node_name);
+  for (const k of Object.keys(out)) out[k]!.sort();
+  return out;
+}
+
+async function lvsOn(node: string): Promise<string[]> {
+  const r = await cluster.sim(['state', node]);
+  const s = JSON.parse(String(r.stdout)) as { thinVolumes: Record<string, unknown> };
+  return Object.keys(s.thinVolumes).map((k) => k.split('/')[1]!).sort();
+}
+
+async function verifyEverywhere(resource: string, pattern: string, length: string) {
+  const where = (await placement())[resource] ?? [];
+  expect(where.length).toBeGreaterThan(0);
+  for (const n of where) {
+    const r = await cluster.sim(['io', 'verify', '--node', n, '--resource', resource, '--pattern', pattern, '--length', length]);
+    expect({ resource, n, code: r.exitCode, err: r.stderr }).toEqual({ resource, n, code: 0, err: '' });
+  }
+}
+
+const flagsOf = async (n: string) => (await cluster.client.nodes.get(n)).flags;
+const statusOf = async (n: string) => (await cluster.client.nodes.get(n)).connection_status;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ nodes, offlineAfterMs: 3000 });
+  await cluster.eventually('all nodes are ONLINE', async () => (await cluster.client.nodes.list()).every((n) => n.connection_status === 'ONLINE'), 120_000);
+  for (const n of nodes) ok(await cluster.ferry(['sp', 'c', 'lvmthin', n, 'pool1', 'vg/thinpool']));
+  // r0 has three replicas (one more than the default group's place count of 2), r1 two, r2 is on node4
+  for (const [rsc, on] of [['r0', 'node1 node2 node3'], ['r1', 'node2 node3'], ['r2', 'node1 node4']] as const) {
+    ok(await cluster.ferry(['rd', 'c', rsc]));
+    ok(await cluster.ferry(['vd', 'c', rsc, '8M']));
+    ok(await cluster.ferry(['r', 'c', ...on.split(' '), rsc, '--storage-pool', 'pool1']));
+  }
+  for (const [rsc, seed, on] of [['r0', '30', 'node1'], ['r1', '31', 'node2'], ['r2', '32', 'node1']] as const) {
+    const w = await cluster.sim(['io', 'write', '--node', on, '--resource', rsc, '--pattern', seed, '--length', '2M']);
+    expect({ code: w.exitCode, err: w.stderr }).toEqual({ code: 0, err: '' });
+  }
+  // node4 will die for good later: auto-evict must leave it to the operator's `node lost`
+  ok(await cluster.ferry(['node', 'set-property', 'node4', 'DrbdOptions/AutoEvictAllowEviction', 'false']));
+}, 400_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('an evicted node restored', () => {
+  it('is cleaned of the resources moved away while it was cut off, the data staying intact elsewhere', async () => {
+    ok(await cluster.ferry(['controller', 'set-property', 'DrbdOptions/AutoEvictAfterTime', '3']));
+    ok(await cluster.sim(['net', 'cut', 'node3']));
+    await cluster.eventually('node3 is EVICTED', async () => (await flagsOf('node3')).includes('EVICTED'), 60_000);
+    const evict = cluster.client.operation<{ moved: { resource: string; target: string }[]; dropped: string[] }>('evict/node3');
+    const res = await evict.result();
+    // r0 keeps two replicas without node3 (the place count): node3's replica is only dropped;
+    // r1 would keep one: it gets a new replica from the survivor
+    expect(res.dropped).toEqual(['r0']);
+    expect(res.moved.map((m) => m.resource)).toEqual(['r1']);
+    const after = await placement();
+    expect(after.r0).toEqual(['node1', 'node2']);
+    expect(after.r1).toHaveLength(2);
+    expect(after.r1).not.toContain('node3');
+    // the cut-off host still has its old LVs: nobody could ask it to remove them
+    expect(await lvsOn('node3')).toEqual(['r0_00000', 'r1_00000']);
+
+    // an evicted node cannot be deleted (the guide): restored, or declared lost
+    const del = await cluster.ferry(['node', 'delete', 'node3']);
+    expect(del.exitCode).not.toBe(0);
+    expect(del.stderr).toMatch(/node 'node3' is EVICTED and cannot be deleted: ferry node restore node3 \(once it is ONLINE\) or ferry node lost node3/);
+    // restore is refused while node3 cannot be reached, and changes nothing
+    const early = await cluster.ferry(['node', 'restore', 'node3']);
+    expect(early.exitCode).not.toBe(0);
+    expect(early.stderr).toMatch(/node 'node3' is EVICTED and not ONLINE: start its agent \(or heal its network\) first/);
+    expect(await flagsOf('node3')).toEqual(['EVICTED']);
+
+    ok(await cluster.sim(['net', 'heal', 'node3']));
+    await cluster.eventually('node3 reports again', async () => (await statusOf('node3')) === 'ONLINE', 60_000);
+    expect(await flagsOf('node3')).toEqual(['EVICTED']);
+    const r = await cluster.ferry(['node', 'restore', 'node3']);
+    ok(r);
+    expect(r.stdout).toMatch(/SUCCESS: Node 'node3' restored .*Removed from its host what was moved away while it was evicted: r0, r1 \(2 LVs\)/);
+    expect(await flagsOf('node3')).toEqual([]);
+    expect(await lvsOn('node3')).toEqual([]);
+    // what moved stays moved, with its data
+    expect(await placement()).toEqual(after);
+    await verifyEverywhere('r0', '30', '2M');
+    await verifyEverywhere('r1', '31', '2M');
+    ok(await cluster.ferry(['controller', 'set-property', 'DrbdOptions/AutoEvictAfterTime', '600']));
+  });
+});
+
+describe('ferry node lost', () => {
+  it('refuses an unknown node, a malformed name and a node that is still online, changing nothing', async () => {
+    const before = await placement();
+    const unknown = await cluster.ferry(['node', 'lost', 'node9']);
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.stderr).toMatch(/node 'node9' not found/);
+    const bad = await cluster.ferry(['node', 'lost', 'bad name']);
+    expect(bad.exitCode).toBe(2);
+    const online = await cluster.ferry(['node', 'lost', 'node1']);
+    expect(online.exitCode).not.toBe(0);
+    expect(online.stderr).toMatch(/node 'node1' is still online; 'node lost' is for a node that is gone for good\. Use ferry node evacuate node1 and then ferry node delete node1/);
+    expect(await placement()).toEqual(before);
+    expect((await cluster.client.nodes.list()).map((n) => n.name).sort()).toEqual(nodes);
+  });
+
+  it('forgets a dead node with its replicas; the replicas elsewhere keep their data and lose their peer', async () => {
+    const before = await placement();
+    expect(before.r2).toEqual(['node1', 'node4']);
+    await cluster.stopAgent('node4', 'SIGKILL');
+    await cluster.eventually('node4 is OFFLINE', async () => (await statusOf('node4')) === 'OFFLINE', 30_000);
+    const r = await cluster.ferry(['node', 'lost', 'node4']);
+    ok(r);
+    expect(r.stdout).toMatch(/SUCCESS/);
+    expect((await cluster.client.nodes.list()).map((n) => n.name).sort()).toEqual(['node1', 'node2', 'node3']);
+    const after = await placement();
+    for (const rsc of Object.keys(before)) expect({ rsc, nodes: after[rsc] }).toEqual({ rsc, nodes: before[rsc]!.filter((n) => n !== 'node4') });
+    await verifyEverywhere('r2', '32', '2M');
+    // node1's DRBD no longer has node4 as a peer of r2
+    const st = await cluster.host('node1', 'drbdsetup', ['status', '--json', 'r2']);
+    expect(st.exitCode).toBe(0);
+    const peers = (JSON.parse(String(st.stdout)) as { connections: { name: string }[] }[])[0]!.connections.map((c) => c.name);
+    expect(peers).not.toContain('node4');
+    // and the pools went with the node
+    const sp = await cluster.ferry(['sp', 'l', '-m']);
+    expect(String(sp.stdout)).not.toMatch(/node4/);
+  });
+});
