@@ -12,7 +12,7 @@ import { backupIdOf, defaultSnapshotName, parseBackupId, parseBackupTimestamp } 
 import type { BackupSelector } from '../core/backup-selection.js';
 import { baseBackupIdOf } from '../core/backup-meta.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
-import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema } from '../core/validation.js';
+import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
 import type { Catalog, RemoteRecord } from '../activities/controller/catalog/index.js';
 import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
 import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
@@ -123,6 +123,36 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
       return await mutate(reply, req.query.wait === 'true', 'createRemote', backupWorkflowIds.createRemote(r.name),
         [{ name: r.name, endpoint, bucket: r.bucket, region: r.region, usePathStyle: r.usePathStyle, ...sealed }],
         `Remote '${r.name}' created.`, { Remote: r.name });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  /** LINSTOR: PUT /v1/remotes/s3/NAME with the fields to change (python-linstor remote_modify_s3). */
+  app.put<{ Params: { remote: string } } & Wait>('/v1/remotes/s3/:remote', async (req, reply) => {
+    try {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const r = parseInput(s3RemoteModifySchema, {
+        name: req.params.remote, endpoint: b.endpoint ?? undefined, bucket: b.bucket ?? undefined, region: b.region ?? undefined,
+        accessKey: b.access_key ?? undefined, secretKey: b.secret_key ?? undefined, usePathStyle: b.use_path_style === undefined || b.use_path_style === null ? undefined : bool(b.use_path_style),
+      });
+      await requireRemote(r.name);
+      const newKeys = r.accessKey !== undefined || r.secretKey !== undefined;
+      if (newKeys) {
+        const passphrase = masterPassphrase();
+        if (passphrase === undefined) throw new MasterPassphraseMissingError("storing a remote's keys");
+        if (!(await checkPassphrase(passphrase))) throw new ConflictError('remote', r.name, 'state', "this controller's master passphrase is not the one the catalog's secrets were sealed with; run `ferry encryption enter-passphrase`");
+      }
+      const changes = {
+        ...(r.endpoint !== undefined ? { endpoint: /^https?:\/\//.test(r.endpoint) ? r.endpoint : `https://${r.endpoint}` } : {}),
+        ...(r.bucket !== undefined ? { bucket: r.bucket } : {}),
+        ...(r.region !== undefined ? { region: r.region } : {}),
+        ...(r.usePathStyle !== undefined ? { usePathStyle: r.usePathStyle } : {}),
+        ...(r.accessKey !== undefined ? { accessKeySealed: sealSecret(r.accessKey) } : {}),
+        ...(r.secretKey !== undefined ? { secretKeySealed: sealSecret(r.secretKey) } : {}),
+      };
+      return await mutate(reply, req.query.wait === 'true', 'modifyRemote', backupWorkflowIds.modifyRemote(r.name, ctx.now()), [{ name: r.name, changes }],
+        `Remote '${r.name}' modified.`, { Remote: r.name });
     } catch (e) {
       return refuse(reply, e);
     }

@@ -284,6 +284,13 @@ export class FerryClient {
     list: (): Promise<{ s3_remotes: RemoteJson[] }> => this.request('GET', '/v1/remotes'),
     createS3: (r: { name: string; endpoint: string; bucket: string; region: string; accessKey: string; secretKey: string; usePathStyle?: boolean }): Promise<Operation<{ remote: string }>> =>
       this.mutate('POST', '/v1/remotes/s3', { remote_name: r.name, endpoint: r.endpoint, bucket: r.bucket, region: r.region, access_key: r.accessKey, secret_key: r.secretKey, use_path_style: r.usePathStyle ?? true }),
+    /** Changes only the fields given (new keys are sealed by the controller). */
+    modifyS3: (r: { name: string; endpoint?: string; bucket?: string; region?: string; accessKey?: string; secretKey?: string; usePathStyle?: boolean }): Promise<Operation<{ remote: string; changed: string[] }>> =>
+      this.mutate('PUT', `/v1/remotes/s3/${encodeURIComponent(r.name)}`, {
+        ...(r.endpoint !== undefined ? { endpoint: r.endpoint } : {}), ...(r.bucket !== undefined ? { bucket: r.bucket } : {}), ...(r.region !== undefined ? { region: r.region } : {}),
+        ...(r.accessKey !== undefined ? { access_key: r.accessKey } : {}), ...(r.secretKey !== undefined ? { secret_key: r.secretKey } : {}),
+        ...(r.usePathStyle !== undefined ? { use_path_style: r.usePathStyle } : {}),
+      }),
     delete: (name: string): Promise<Operation<{ remote: string; deleted: boolean }>> => this.mutate('DELETE', `/v1/remotes/${encodeURIComponent(name)}`),
   };
 

@@ -1,6 +1,7 @@
 // Workflow ids and operation names of remotes and backups (pure; used by workflows, the API and the SDK).
 export const backupWorkflowIds = {
   createRemote: (name: string) => `remote-create/${name}`,
+  modifyRemote: (name: string, at: number) => `remote-modify/${name}/${at}`,
   deleteRemote: (name: string) => `remote-delete/${name}`,
   /** `backup/<rsc>/<snapshot>`: a second identical request joins the running one. */
   createBackup: (rsc: string, snapshot: string) => `backup/${rsc}/${snapshot}`,

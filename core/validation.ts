@@ -472,6 +472,18 @@ export const s3RemoteCreateSchema = z.object({
 });
 export type S3RemoteCreateInput = z.infer<typeof s3RemoteCreateSchema>;
 
+/** `remote modify s3 NAME [--endpoint] [--bucket] [--region] [--access-key] [--secret-key] [--use-path-style]`: at least one change. */
+export const s3RemoteModifySchema = z.object({
+  name: remoteNameSchema,
+  endpoint: s3RemoteCreateSchema.shape.endpoint.optional(),
+  bucket: s3RemoteCreateSchema.shape.bucket.optional(),
+  region: z.string().min(1, 'region must not be empty').optional(),
+  accessKey: s3RemoteCreateSchema.shape.accessKey.optional(),
+  secretKey: s3RemoteCreateSchema.shape.secretKey.optional(),
+  usePathStyle: z.boolean().optional(),
+}).refine((r) => Object.entries(r).some(([k, v]) => k !== 'name' && v !== undefined), { message: 'remote modify needs at least one change: endpoint, bucket, region, access key, secret key or path style' });
+export type S3RemoteModifyInput = z.infer<typeof s3RemoteModifySchema>;
+
 export const backupCreateSchema = z.object({
   remote: remoteNameSchema,
   resource: resourceDefinitionNameSchema,

@@ -20,7 +20,7 @@ import type { BackupPlan, RestoreChain } from '../activities/controller/backups.
 import type { BackupNodeActivities, ShipVolumeResult } from '../activities/node/backups.js';
 import type { SnapshotNodeActivities } from '../activities/node/snapshots.js';
 import type { ResourceNodeActivities } from '../activities/node/resources.js';
-import type { RemoteRecord } from '../activities/controller/catalog/remotes.js';
+import type { RemoteChanges, RemoteRecord } from '../activities/controller/catalog/remotes.js';
 import { buildBackupMeta } from '../core/backup-meta.js';
 import type { BackupSelector } from '../core/backup-selection.js';
 import { snapshotLvOf } from '../core/backup-operations.js';
@@ -85,6 +85,13 @@ export async function createRemote(input: Omit<RemoteRecord, 'type' | 'createdAt
   upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-create'] });
   await catalog.catalogCreateRemote(input);
   return { remote: input.name };
+}
+
+/** `remote modify`: the changed fields (keys sealed by the API before they get here). */
+export async function modifyRemote(input: { name: string; changes: RemoteChanges }): Promise<{ remote: string; changed: string[] }> {
+  upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-modify'] });
+  await catalog.catalogModifyRemote(input);
+  return { remote: input.name, changed: Object.keys(input.changes).map((k) => k.replace(/Sealed$/, '')) };
 }
 
 export async function deleteRemote(input: { name: string }): Promise<{ remote: string; deleted: boolean }> {

@@ -5,7 +5,7 @@ export { createStoragePool } from './create-storage-pool.js';
 export { createResourceDefinition, createVolumeDefinition, deleteResourceDefinition } from './resource-definitions.js';
 export { createResource } from './create-resource.js';
 export { deleteResource } from './delete-resource.js';
-export { createRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';
+export { createRemote, modifyRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';
 export { createResourceSnapshot, deleteResourceSnapshot, rollbackResourceSnapshot, restoreResourceSnapshot } from './snapshots.js';
 export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnResources, setObjectProperties, resizeVolumeDefinition } from './resource-groups.js';
 export { scheduleCreate, scheduleModify, scheduleDelete, scheduleEnablement, scheduledBackupRun, backupRetention } from './schedules.js';

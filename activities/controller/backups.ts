@@ -8,6 +8,7 @@ import type { BackupSelector } from '../../core/backup-selection.js';
 import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
 import { baseBackupIdOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from './catalog/index.js';
+import type { RemoteChanges } from './catalog/remotes.js';
 import { createS3Client } from '../node/backup/s3.js';
 import { openSecret } from '../node/backup/secret-box.js';
 import { backupFailure } from '../node/backup/failures.js';
@@ -115,6 +116,10 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       const cur = await catalog.remotes.get(input.name);
       if (cur && cur.endpoint === input.endpoint && cur.bucket === input.bucket && cur.accessKeySealed === input.accessKeySealed) return;
       throw fail('ConflictError', `remote '${input.name}' already exists`);
+    },
+
+    async catalogModifyRemote(input: { name: string; changes: RemoteChanges }): Promise<void> {
+      if (!(await catalog.remotes.update(input.name, input.changes))) throw fail('NotFoundError', `remote '${input.name}' not found`);
     },
 
     async catalogDeleteRemote(name: string): Promise<boolean> {

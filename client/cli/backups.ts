@@ -1,7 +1,7 @@
 // `ferry remote ...` and `ferry backup ...`: LINSTOR's verbs and columns for S3 remotes and backups.
 // Input is checked with core/validation's schemas before any request.
 import type { Command } from 'commander';
-import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapshotNameSchema, storagePoolNameSchema, s3RemoteCreateSchema, formatSize } from '../../core/validation.js';
+import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapshotNameSchema, storagePoolNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema, formatSize } from '../../core/validation.js';
 import { renderTable } from './table.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
 import type { BackupDeleteRequest } from '../ferry-client.js';
@@ -21,6 +21,18 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       const op = await client.remotes.createS3(r);
       await op.result();
       print(json, { remote: r.name, workflow_id: op.workflowId }, () => `SUCCESS: Remote '${r.name}' created (operation ${op.workflowId}).`);
+    });
+  remote.command('modify').description('change a remote: s3 NAME [--endpoint E] [--bucket B] [--region R] [--access-key A] [--secret-key S] [--use-path-style|--no-use-path-style]')
+    .argument('<type>', 's3').argument('<name>')
+    .option('--endpoint <endpoint>').option('--bucket <bucket>').option('--region <region>').option('--access-key <key>').option('--secret-key <key>')
+    .option('--use-path-style', 'path-style addressing').option('--no-use-path-style', 'virtual-hosted addressing')
+    .action(async (type: string, name: string, o: { endpoint?: string; bucket?: string; region?: string; accessKey?: string; secretKey?: string; usePathStyle?: boolean }, cmd: Command) => {
+      if (type.toLowerCase() !== 's3') throw new UsageErrorLike(`remote type '${type}' is not supported; allowed: s3`);
+      const r = check(s3RemoteModifySchema, { name, endpoint: o.endpoint, bucket: o.bucket, region: o.region, accessKey: o.accessKey, secretKey: o.secretKey, usePathStyle: o.usePathStyle });
+      const { client, json } = clientFrom(cmd);
+      const op = await client.remotes.modifyS3(r);
+      const res = await op.result();
+      print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Remote '${r.name}' modified: ${res.changed.join(', ')} (operation ${op.workflowId}).`);
     });
   remote.command('list').alias('l').description('list remotes (never their keys)').action(async (_o, cmd: Command) => {
     const { client, json } = clientFrom(cmd);

@@ -246,6 +246,17 @@ describe('bad requests', () => {
     const wrong = await cluster.ferry(['backup', 'create', 'badkeys', 'bk1']);
     expect(wrong.exitCode).not.toBe(0);
     expect(wrong.stderr).toMatch(/remote 'badkeys'.*access denied/);
+    // remote modify: the right secret makes the remote usable; only what was given changes
+    expect((await cluster.ferry(['backup', 'list', 'badkeys'])).exitCode).not.toBe(0);
+    await ok(['remote', 'modify', 's3', 'badkeys', '--secret-key', s3cfg.secretKey, '--region', 'eu-west-1']);
+    expect((await cluster.ferry(['backup', 'list', 'badkeys'])).exitCode).toBe(0);
+    const modified = (JSON.parse(String((await ok(['remote', 'list', '-m'])).stdout)) as { remote_name: string; endpoint: string; bucket: string; region: string }[]).find((r) => r.remote_name === 'badkeys');
+    expect(modified).toMatchObject({ region: 'eu-west-1', bucket });
+    expect(modified!.endpoint).toContain(new URL(s3cfg.endpoint).host);
+    const nothing = await cluster.ferry(['remote', 'modify', 's3', 'badkeys']);
+    expect({ code: nothing.exitCode, err: nothing.stderr }).toEqual({ code: 2, err: expect.stringContaining('remote modify needs at least one change') });
+    expect((await cluster.ferry(['remote', 'modify', 's3', 'badkeys', '--bucket', 'Bad_Bucket'])).exitCode).toBe(2);
+    expect((await cluster.ferry(['remote', 'modify', 's3', 'nosuch', '--region', 'x'])).exitCode).toBe(3);
     await ok(['remote', 'create', 's3', 'nobucket', s3cfg.endpoint, 'ferry-no-such-bucket-here', 'us-east-1', s3cfg.accessKey, s3cfg.secretKey, '--use-path-style']);
     const missing = await cluster.ferry(['backup', 'create', 'nobucket', 'bk1']);
     expect(missing.exitCode).toBe(3);

@@ -2,7 +2,7 @@
 // the next incremental one), and backup shipping slots per node (MaxConcurrentBackupsPerNode).
 // A remote's access key and secret key are stored sealed (AES-256-GCM, key from the master
 // passphrase; see activities/node/backup/secret-box.ts): this store never sees them in clear.
-import type { Db, Row } from './db.js';
+import type { Db, Row, SqlValue } from './db.js';
 
 export interface RemoteRecord {
   name: string;
@@ -50,6 +50,9 @@ function toRemote(r: Row): RemoteRecord {
   };
 }
 
+/** What `remote modify` may change (keys already sealed). */
+export type RemoteChanges = Partial<Pick<RemoteRecord, 'endpoint' | 'bucket' | 'region' | 'usePathStyle' | 'accessKeySealed' | 'secretKeySealed'>>;
+
 export class RemoteStore {
   constructor(private readonly db: Db) {}
 
@@ -72,6 +75,19 @@ export class RemoteStore {
       );
       return true;
     });
+  }
+
+  /** Changes the given fields; false when there is no such remote. */
+  async update(name: string, c: RemoteChanges): Promise<boolean> {
+    const cols: [string, SqlValue][] = [];
+    if (c.endpoint !== undefined) cols.push(['endpoint', c.endpoint]);
+    if (c.bucket !== undefined) cols.push(['bucket', c.bucket]);
+    if (c.region !== undefined) cols.push(['region', c.region]);
+    if (c.usePathStyle !== undefined) cols.push(['use_path_style', c.usePathStyle ? 1 : 0]);
+    if (c.accessKeySealed !== undefined) cols.push(['access_key_sealed', c.accessKeySealed]);
+    if (c.secretKeySealed !== undefined) cols.push(['secret_key_sealed', c.secretKeySealed]);
+    if (cols.length === 0) return (await this.get(name)) !== undefined;
+    return (await this.db.run(`UPDATE remotes SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE name = ?`, [...cols.map(([, v]) => v), name])) > 0;
   }
 
   async delete(name: string): Promise<boolean> {
