@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import type { AutoSnapshotReport } from '../../workflows/auto-snapshot.js';
+import { lvNames } from '../harness/checks.js';
 
 let cluster: TestCluster;
+const lvs = (node: string) => lvNames(cluster, node);
 let conn: Connection;
 let temporal: Client;
 const NODES = ['node1', 'node2'];
@@ -19,23 +21,6 @@ async function ok(args: string[]) {
   const r = await cluster.ferry(args);
   expect({ args: args.join(' '), code: r.exitCode, err: r.stderr }).toEqual({ args: args.join(' '), code: 0, err: '' });
   return r;
-}
-
-/** Every LV name of as0 on a node (from ferry-sim state). */
-async function lvs(node: string): Promise<string[]> {
-  const r = await cluster.sim(['state', node]);
-  const names = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.lv_name === 'string') names.add(o.lv_name);
-      else if (typeof o.name === 'string' && /^[a-z0-9]+_\d{5}/.test(o.name)) names.add(o.name);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(JSON.parse(String(r.stdout)) as unknown);
-  return [...names].filter((n) => n.startsWith('as0_')).sort();
 }
 
 async function snapshots(): Promise<string[]> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { FERRY_BIN } from '../../sim/launcher.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+import { lvNames, ok, placement as clusterPlacement, verifyEverywhere as checkEverywhere } from '../harness/checks.js';
 
 // resyncs of new replicas slow enough to be caught mid-way (the sim's rate for every process of
 // this test file), auto-evict looking every second and a "minute" of AutoEvictAfterTime of 1 s
@@ -16,32 +17,9 @@ process.env.FERRY_AUTO_EVICT_MINUTE_MS = '1000';
 
 const nodes = ['node1', 'node2', 'node3', 'node4'];
 let cluster: TestCluster;
-
-function ok(r: { exitCode?: number; stderr: unknown; stdout?: unknown }): void {
-  if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${String(r.stderr)}${String(r.stdout ?? '')}`);
-}
-
-async function placement(): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const r of await cluster.client.resources.list()) (out[r.name] ??= []).push(r.node_name);
-  for (const k of Object.keys(out)) out[k]!.sort();
-  return out;
-}
-
-async function lvsOn(node: string): Promise<string[]> {
-  const r = await cluster.sim(['state', node]);
-  const s = JSON.parse(String(r.stdout)) as { thinVolumes: Record<string, unknown> };
-  return Object.keys(s.thinVolumes).map((k) => k.split('/')[1]!).sort();
-}
-
-async function verifyEverywhere(resource: string, pattern: string, length: string) {
-  const where = (await placement())[resource] ?? [];
-  expect(where.length).toBeGreaterThan(0);
-  for (const n of where) {
-    const r = await cluster.sim(['io', 'verify', '--node', n, '--resource', resource, '--pattern', pattern, '--length', length]);
-    expect({ resource, n, code: r.exitCode, err: r.stderr }).toEqual({ resource, n, code: 0, err: '' });
-  }
-}
+const placement = () => clusterPlacement(cluster);
+const lvsOn = (node: string) => lvNames(cluster, node);
+const verifyEverywhere = (resource: string, pattern: string, length: string) => checkEverywhere(cluster, resource, pattern, length);
 
 async function nodeFlags(node: string): Promise<string[]> {
   return (await cluster.client.nodes.get(node)).flags;

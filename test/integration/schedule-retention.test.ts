@@ -17,11 +17,13 @@ import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { parseUpstream, startNetProxy, type NetProxy } from '../../sim/netproxy.js';
 import { netCutPath } from '../../sim/drbd/state.js';
 import type { ScheduledRunReport, RetentionReport } from '../../workflows/schedules.js';
+import { lvNames } from '../harness/checks.js';
 
 const PASSPHRASE = 'schedule-retention master passphrase';
 const s3cfg = s3ConfigFromEnv();
 const s3 = s3FromEnv();
 let cluster: TestCluster;
+const lvs = (node: string) => lvNames(cluster, node);
 let conn: Connection;
 let temporal: Client;
 let bucket: string;
@@ -32,23 +34,6 @@ async function ok(args: string[]) {
   const r = await cluster.ferry(args);
   expect({ args: args.join(' '), code: r.exitCode, err: r.stderr }).toEqual({ args: args.join(' '), code: 0, err: '' });
   return r;
-}
-
-/** Every LV name on a node (from ferry-sim state). */
-async function lvs(node: string): Promise<string[]> {
-  const r = await cluster.sim(['state', node]);
-  const names = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.lv_name === 'string') names.add(o.lv_name);
-      else if (typeof o.name === 'string' && /^[a-z0-9]+_\d{5}/.test(o.name)) names.add(o.name);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(JSON.parse(String(r.stdout)) as unknown);
-  return [...names].filter((n) => /_\d{5}/.test(n)).sort();
 }
 
 async function snapshotsOf(rsc: string): Promise<string[]> {

@@ -4,11 +4,13 @@
 // fails on one node and leaves nothing behind, and bad input refused with no change.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+import { lvNames } from '../harness/checks.js';
 
 const nodes = ['node1', 'node2', 'node3'];
 const PATTERN_A = '101';
 const PATTERN_B = '202';
 let cluster: TestCluster;
+const lvs = (node: string) => lvNames(cluster, node);
 
 beforeAll(async () => {
   cluster = await startTestCluster({ nodes, offlineAfterMs: 5000 });
@@ -21,24 +23,6 @@ afterAll(async () => {
 });
 
 const ok = (r: { exitCode?: number; stderr: unknown }) => ({ code: r.exitCode, err: String(r.stderr) });
-
-/** Every LV name on a node (from ferry-sim state). */
-async function lvs(node: string): Promise<string[]> {
-  const r = await cluster.sim(['state', node]);
-  const state = JSON.parse(String(r.stdout)) as unknown;
-  const names = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.lv_name === 'string') names.add(o.lv_name);
-      else if (typeof o.name === 'string' && /^[a-z0-9]+_\d{5}/.test(o.name)) names.add(o.name);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(state);
-  return [...names].filter((n) => /_\d{5}/.test(n)).sort();
-}
 
 const io = (verb: 'write' | 'verify', node: string, resource: string, pattern: string) =>
   cluster.sim(['io', verb, '--node', node, '--resource', resource, '--pattern', pattern, '--length', '2M']);

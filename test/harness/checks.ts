@@ -1,0 +1,34 @@
+// Checks the operator's stories share: which LVs a simulated node has, where each resource has
+// replicas, that the data verifies on every replica, and a command that must have succeeded.
+import { expect } from '@jest/globals';
+import type { TestCluster } from './cluster.js';
+
+/** The names of the thin LVs (volumes and snapshots) on a simulated node, sorted. */
+export async function lvNames(cluster: TestCluster, node: string): Promise<string[]> {
+  const r = await cluster.sim(['state', node]);
+  const s = JSON.parse(String(r.stdout)) as { thinVolumes: Record<string, unknown> };
+  return Object.keys(s.thinVolumes).map((k) => k.split('/')[1]!).filter((n) => /_\d{5}/.test(n)).sort();
+}
+
+/** resource -> the nodes that have a replica of it (sorted), from the catalog. */
+export async function placement(cluster: TestCluster): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const r of await cluster.client.resources.list()) (out[r.name] ??= []).push(r.node_name);
+  for (const k of Object.keys(out)) out[k]!.sort();
+  return out;
+}
+
+/** The pattern written to `resource` reads back on every node that has a replica. */
+export async function verifyEverywhere(cluster: TestCluster, resource: string, pattern: string, length: string): Promise<void> {
+  const where = (await placement(cluster))[resource] ?? [];
+  expect(where.length).toBeGreaterThan(0);
+  for (const n of where) {
+    const r = await cluster.sim(['io', 'verify', '--node', n, '--resource', resource, '--pattern', pattern, '--length', length]);
+    expect({ resource, n, code: r.exitCode, err: r.stderr }).toEqual({ resource, n, code: 0, err: '' });
+  }
+}
+
+/** Throws with the command's output unless it exited 0. */
+export function ok(r: { exitCode?: number; stderr: unknown; stdout?: unknown }): void {
+  if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${String(r.stderr)}${String(r.stdout ?? '')}`);
+}
