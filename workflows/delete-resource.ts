@@ -1,6 +1,6 @@
 // `ferry resource delete NODE RSC`: drbdadm down, .res removed, LVs removed on that host; the
 // remaining nodes drop it from their .res (adjust); then the catalog forgets it.
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { ResourceNodeActivities } from '../activities/node/resources.js';
 import { nodeQueueFor } from '../core/operations.js';
@@ -26,8 +26,14 @@ export async function removeFromNodes(layout: ResourceLayout, nodes: string[]): 
   await Promise.all(layout.nodes.filter((n) => nodes.includes(n.node)).map((n) =>
     hostOf(n.node).removeResourceFromHost({ resource: layout.resource, vg: n.diskless ? null : n.vg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) })));
   const rest: ResourceLayout = { ...layout, nodes: layout.nodes.filter((n) => !nodes.includes(n.node)) };
+  // one applyResource (.res + adjust) per remaining host (histories from before: two activities)
+  const onePerNode = patched('remove-one-activity-per-node');
   await Promise.all(rest.nodes.map(async (n) => {
     const host = hostOf(n.node);
+    if (onePerNode) {
+      await host.applyResource({ layout: rest, isNew: false });
+      return;
+    }
     await host.writeDrbdResourceFile(rest);
     await host.adjustDrbd(rest.resource);
   }));

@@ -96,8 +96,14 @@ async function waitSynced(resource: string, target: string, m: ResourceMoveProgr
 
 /** The resource's new layout on every host of `layout`; the target gets its LVs and meta data first. */
 async function configure(layout: ResourceLayout, target: string | null): Promise<void> {
+  // one applyResource activity per host (histories from before: its four steps one by one)
+  const onePerNode = patched('evacuation-one-activity-per-node');
   await Promise.all(layout.nodes.map(async (n) => {
     const host = hostOf(n.node);
+    if (onePerNode) {
+      await host.applyResource({ layout, isNew: n.node === target });
+      return;
+    }
     if (n.node === target) await host.ensureResourceVolumes(layout);
     await host.writeDrbdResourceFile(layout);
     if (n.node === target) await host.createDrbdMetadata(layout);
