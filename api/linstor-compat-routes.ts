@@ -43,9 +43,10 @@ export function registerLinstorCompatRoutes(app: FastifyInstance): void {
     return payload.replace(/"ret_code":(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)/gi, (_m, n: string) => `"ret_code":${exactInteger(Number(n))}`);
   });
 
-  // LINSTOR's list paging: offset (from 0) and limit (0: no limit), on any list answer.
-  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
-    if (req.method !== 'GET' || !Array.isArray(payload)) return payload;
+  // LINSTOR's list paging: offset (from 0) and limit (0: no limit), on any list answer; never on an
+  // error answer (its list of ApiCallRc would be paged away: the fuzzer found a 400 with `[]`)
+  app.addHook('preSerialization', async (req, reply, payload: unknown) => {
+    if (req.method !== 'GET' || !Array.isArray(payload) || reply.statusCode >= 400) return payload;
     const q = req.query as Record<string, unknown>;
     const offset = Number(q.offset ?? 0);
     const limit = Number(q.limit ?? 0);

@@ -69,8 +69,9 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
 }
 
 export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?: number; createNodes?: boolean; catalog?: 'sqlite' | 'postgres'; /** extra environment of the controller and agents */ env?: Record<string, string>;
-  /** FERRY_API_TOKEN of the agents, the CLI and `client`, when the controller wants tokens (api/auth.ts) */ token?: string }): Promise<TestCluster> {
-  const temporalAddress = process.env.FERRY_TEST_TEMPORAL_ADDRESS;
+  /** FERRY_API_TOKEN of the agents, the CLI and `client`, when the controller wants tokens (api/auth.ts) */ token?: string;
+  /** a Temporal server of the test's own (default: the run's shared one) */ temporalAddress?: string }): Promise<TestCluster> {
+  const temporalAddress = opts.temporalAddress ?? process.env.FERRY_TEST_TEMPORAL_ADDRESS;
   const runDir = process.env.FERRY_TEST_RUN_DIR;
   if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
   const dir = mkdtempSync(join(runDir, 'cluster-'));
