@@ -195,6 +195,26 @@ describe('a shipment', () => {
     expect(sha(readVolume('node3', 'bk1r'))).toBe(sha(data));
   }, 180_000);
 
+  it('survives its controller being killed mid-upload: the backup completes once and is the next base', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // a new second: a new default snapshot name
+    const before = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: { id: string }[] };
+    const op = await cluster.client.backups.create({ remote: 'bk', resource: 'bk1', full: true });
+    await cluster.eventually('the shipment has stored a part', async () => {
+      const u = (await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' }))[0];
+      return u !== undefined && (await listUploadedParts(s3, bucket, u.key, u.uploadId)).size >= 1;
+    }, 60_000);
+    await cluster.restartController('SIGKILL');
+    const res = await op.result();
+    expect(res.mode).toBe('full');
+    expect(await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' })).toEqual([]);
+    const after = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: { id: string }[] };
+    expect(after.linstor.map((b) => b.id)).toEqual([...before.linstor.map((b) => b.id), res.id]);
+    // the restarted controller recorded it: the next backup is an incremental based on it
+    await new Promise((r) => setTimeout(r, 1100));
+    const next = await (await cluster.client.backups.create({ remote: 'bk', resource: 'bk1' })).result();
+    expect({ mode: next.mode, base: next.base }).toEqual({ mode: 'incremental', base: res.id });
+  }, 180_000);
+
   it('is aborted on request: upload aborted, no partial backup listed, snapshot removed', async () => {
     const before = await bucketKeys();
     await new Promise((r) => setTimeout(r, 1100));
