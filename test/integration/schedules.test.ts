@@ -147,7 +147,18 @@ describe('scheduled backups', () => {
       expect(left.every((b) => !b.based_on_id || b.based_on_id === fulls[0]!.id)).toBe(true);
     }
     await ok(['schedule', 'modify', 'nightly', '--full-cron', '0 3 * * 0']);
-  }, 120_000);
+    // the cron above may have fired meanwhile (a run going, or buffered behind run3): let every run
+    // of the Schedule end before the next story counts backups (quiet on two looks 2 s apart)
+    let quiet = 0;
+    await cluster.eventually('no run of the Schedule is in flight', async () => {
+      const d2 = await temporal.schedule.getHandle(SCHEDULE_ID).describe();
+      let running = d2.info.runningActions.length;
+      for await (const _ of temporal.workflow.list({ query: `WorkflowType = 'scheduledBackupRun' AND ExecutionStatus = 'Running'` })) running++;
+      quiet = running === 0 ? quiet + 1 : 0;
+      if (quiet < 2) await new Promise((r) => setTimeout(r, 2000));
+      return quiet >= 2;
+    }, 150_000);
+  }, 300_000);
 
   it('disabled at rd level, stops that resource only', async () => {
     await ok(['backup', 'schedule', 'disable', '--rd', 'sc1', 'bk', 'nightly']);
