@@ -1,6 +1,8 @@
 // Checks the operator's stories share: which LVs a simulated node has, where each resource has
-// replicas, that the data verifies on every replica, and a command that must have succeeded.
+// replicas, that the data verifies on every replica, a command that must have succeeded, and a
+// Temporal Schedule's run triggered now.
 import { expect } from '@jest/globals';
+import type { Client } from '@temporalio/client';
 import type { TestCluster } from './cluster.js';
 
 /** The names of the thin LVs (volumes and snapshots) on a simulated node, sorted. */
@@ -31,4 +33,23 @@ export async function verifyEverywhere(cluster: TestCluster, resource: string, p
 /** Throws with the command's output unless it exited 0. */
 export function ok(r: { exitCode?: number; stderr: unknown; stdout?: unknown }): void {
   if (r.exitCode !== 0) throw new Error(`exit code ${r.exitCode}: ${String(r.stderr)}${String(r.stdout ?? '')}`);
+}
+
+/**
+ * Triggers a Temporal Schedule now and resolves with the result of the run it starts; `onStarted`
+ * gets that run's workflow id as soon as it is known (to act while it runs).
+ */
+export async function triggerSchedule<T>(cluster: TestCluster, temporal: Client, scheduleId: string, onStarted?: (workflowId: string) => Promise<void>): Promise<T> {
+  const handle = temporal.schedule.getHandle(scheduleId);
+  const before = (await handle.describe()).info.recentActions.length;
+  await handle.trigger();
+  let workflowId = '';
+  await cluster.eventually('the triggered run started', async () => {
+    const d = await handle.describe();
+    if (d.info.recentActions.length <= before) return false;
+    workflowId = d.info.recentActions.at(-1)!.action.workflow.workflowId;
+    return true;
+  }, 30_000);
+  if (onStarted) await onStarted(workflowId);
+  return temporal.workflow.getHandle(workflowId).result() as Promise<T>;
 }

@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import type { AutoSnapshotReport } from '../../workflows/auto-snapshot.js';
-import { lvNames } from '../harness/checks.js';
+import { lvNames, triggerSchedule } from '../harness/checks.js';
 
 let cluster: TestCluster;
 const lvs = (node: string) => lvNames(cluster, node);
 let conn: Connection;
 let temporal: Client;
+const triggerRun = () => triggerSchedule<AutoSnapshotReport>(cluster, temporal, ID);
 const NODES = ['node1', 'node2'];
 const ID = 'auto-snapshot/as0';
 
@@ -31,20 +32,6 @@ async function intervalSeconds(): Promise<number> {
   const d = await temporal.schedule.getHandle(ID).describe();
   const every = d.spec.intervals?.[0]?.every;
   return typeof every === 'number' ? every / 1000 : Number.NaN;
-}
-
-async function triggerRun(): Promise<AutoSnapshotReport> {
-  const handle = temporal.schedule.getHandle(ID);
-  const before = (await handle.describe()).info.recentActions.length;
-  await handle.trigger();
-  let workflowId = '';
-  await cluster.eventually('the triggered run started', async () => {
-    const d = await handle.describe();
-    if (d.info.recentActions.length <= before) return false;
-    workflowId = d.info.recentActions.at(-1)!.action.workflow.workflowId;
-    return true;
-  }, 30_000);
-  return temporal.workflow.getHandle(workflowId).result() as Promise<AutoSnapshotReport>;
 }
 
 beforeAll(async () => {

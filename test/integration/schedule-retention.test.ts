@@ -17,7 +17,7 @@ import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { parseUpstream, startNetProxy, type NetProxy } from '../../sim/netproxy.js';
 import { netCutPath } from '../../sim/drbd/state.js';
 import type { ScheduledRunReport, RetentionReport } from '../../workflows/schedules.js';
-import { lvNames } from '../harness/checks.js';
+import { lvNames, triggerSchedule } from '../harness/checks.js';
 
 const PASSPHRASE = 'schedule-retention master passphrase';
 const s3cfg = s3ConfigFromEnv();
@@ -26,6 +26,7 @@ let cluster: TestCluster;
 const lvs = (node: string) => lvNames(cluster, node);
 let conn: Connection;
 let temporal: Client;
+const triggerRun = (scheduleId: string, onStarted?: (workflowId: string) => Promise<void>) => triggerSchedule<ScheduledRunReport>(cluster, temporal, scheduleId, onStarted);
 let bucket: string;
 let proxy: NetProxy;
 let proxyDir: string;
@@ -38,22 +39,6 @@ async function ok(args: string[]) {
 
 async function snapshotsOf(rsc: string): Promise<string[]> {
   return (await cluster.client.snapshots.list({ resources: [rsc] })).map((s) => s.name).sort();
-}
-
-/** Triggers a (paused) Schedule now and waits for the run it starts. */
-async function triggerRun(scheduleId: string, onStarted?: (workflowId: string) => Promise<void>): Promise<ScheduledRunReport> {
-  const handle = temporal.schedule.getHandle(scheduleId);
-  const before = (await handle.describe()).info.recentActions.length;
-  await handle.trigger();
-  let workflowId = '';
-  await cluster.eventually('the triggered run started', async () => {
-    const d = await handle.describe();
-    if (d.info.recentActions.length <= before) return false;
-    workflowId = d.info.recentActions.at(-1)!.action.workflow.workflowId;
-    return true;
-  }, 30_000);
-  if (onStarted) await onStarted(workflowId);
-  return temporal.workflow.getHandle(workflowId).result() as Promise<ScheduledRunReport>;
 }
 
 async function backupWorkflows(rsc: string, status?: 'Running' | 'Failed' | 'Completed'): Promise<string[]> {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+import { triggerSchedule } from '../harness/checks.js';
 import { createTestBucket, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { nextCronTime, parseCron } from '../../core/cron.js';
@@ -19,6 +20,7 @@ const s3 = s3FromEnv();
 let cluster: TestCluster;
 let conn: Connection;
 let temporal: Client;
+const triggerRun = () => triggerSchedule<ScheduledRunReport>(cluster, temporal, SCHEDULE_ID);
 let bucket: string;
 
 async function ok(args: string[]) {
@@ -37,21 +39,6 @@ async function ourSchedules(): Promise<string[]> {
   const ids: string[] = [];
   for await (const s of temporal.schedule.list()) if (s.scheduleId.startsWith('backup-schedule/')) ids.push(s.scheduleId);
   return ids;
-}
-
-/** Triggers the Schedule now and waits for the run it starts. */
-async function triggerRun(): Promise<ScheduledRunReport> {
-  const handle = temporal.schedule.getHandle(SCHEDULE_ID);
-  const before = (await handle.describe()).info.recentActions.length;
-  await handle.trigger();
-  let workflowId = '';
-  await cluster.eventually('the triggered run started', async () => {
-    const d = await handle.describe();
-    if (d.info.recentActions.length <= before) return false;
-    workflowId = d.info.recentActions.at(-1)!.action.workflow.workflowId;
-    return true;
-  }, 30_000);
-  return temporal.workflow.getHandle(workflowId).result() as Promise<ScheduledRunReport>;
 }
 
 beforeAll(async () => {
