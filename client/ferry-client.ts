@@ -3,6 +3,7 @@
 import type { ErrorReport } from '../core/error-report.js';
 import type { BackupCreateResult } from '../workflows/backups.js';
 import type { RestoreNodeResult } from '../workflows/node-restore.js';
+import type { PlannedMove } from '../activities/controller/evacuation.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
 import { httpCall, type HttpAnswer, type TransportOptions } from './transport.js';
 import type { EffectivePropertyJson, ResourceGroupJson } from '../api/resource-group-routes.js';
@@ -386,15 +387,8 @@ export class FerryClient {
   };
 }
 
-export interface EvacuationPlanEntry {
-  node: string;
-  resource: string;
-  action: 'move' | 'drop' | 'blocked';
-  target?: string;
-  reason?: string;
-  onlyCopy: boolean;
-  sizeBytes: number;
-}
+/** One line of an evacuation plan: the controller's own type, not a hand-kept copy. */
+export type EvacuationPlanEntry = PlannedMove;
 
 export interface EvacuationResult {
   node: string;
