@@ -188,31 +188,6 @@ export class SimThinVolume implements ThinVolume {
     return out;
   }
 
-  /**
-   * Streams [offset, offset+length) to `sink` in pieces of at most `scratch.length` bytes, read into
-   * `scratch` (reused: the sink consumes a piece before it returns). One lock for the call; reads
-   * follow runs of consecutive pool chunks; unallocated stretches come as zeros. A small scratch
-   * (128 KiB) stays in the CPU cache, which makes the copies cheaper than into one big buffer.
-   */
-  readTo(offset: number, length: number, scratch: Buffer, sink: (piece: Buffer) => void): void {
-    this.checkRange(offset, length);
-    if (length === 0) return;
-    const step = scratch.length;
-    const release = this.begin();
-    try {
-      this.forRuns(offset, length, (poolPos, _bufPos, len, mapped) => {
-        for (let p = 0; p < len; p += step) {
-          const piece = scratch.subarray(0, Math.min(step, len - p));
-          if (mapped) readFull(this.dataFd, piece, poolPos + p);
-          else piece.fill(0);
-          sink(piece);
-        }
-      });
-    } finally {
-      release();
-    }
-  }
-
   write(offset: number, data: Buffer): void {
     this.checkRange(offset, data.length);
     if (data.length === 0) return;
