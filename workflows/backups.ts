@@ -13,7 +13,8 @@
 // (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node. Any failure removes
 // what was made (LVs, .res, catalog rows).
 import {
-  ActivityCancellationType, CancellationScope, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, CancellationScope, condition, defineQuery, defineSignal, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
+  upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { BackupPlan, RestoreChain } from '../activities/controller/backups.js';
@@ -68,6 +69,30 @@ export interface BackupProgress {
 
 export const progressQuery = defineQuery<BackupProgress>('progress');
 
+/** Sent to a queued backup by the backup that handed it its node's shipping slot. */
+export const slotGrantedSignal = defineSignal('backupSlotGranted');
+
+/** Patch id: queued backups wait in a first-come-first-served queue for a signal instead of polling. */
+const SLOT_QUEUE = 'backup-slot-fifo-queue';
+
+/**
+ * Gives up this backup's slot or its place in the queue; the backups the freed slot was handed to
+ * are woken. A woken backup that no longer exists (terminated) passes the slot on in turn.
+ */
+async function releaseSlot(holder: string, wake: boolean): Promise<void> {
+  const pending = (await catalog.backupReleaseSlot(holder))?.granted ?? [];
+  if (!wake) return;
+  while (pending.length > 0) {
+    const next = pending.shift()!;
+    try {
+      await getExternalWorkflowHandle(next).signal(slotGrantedSignal);
+    } catch (e) {
+      log.warn('a backup handed a shipping slot is gone; passing the slot on', { holder: next, error: String(e) });
+      pending.push(...(await catalog.backupReleaseSlot(next)).granted);
+    }
+  }
+}
+
 /** The resource lock, with its release safe from cancellation. */
 async function withLock<T>(resource: string, fn: () => Promise<T>): Promise<T> {
   const holder = workflowInfo().workflowId;
@@ -77,6 +102,11 @@ async function withLock<T>(resource: string, fn: () => Promise<T>): Promise<T> {
   } finally {
     await CancellationScope.nonCancellable(() => locks.catalogUnlockResource({ resource, holder }));
   }
+}
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+  return `${n}${s}`;
 }
 
 // ---- remotes --------------------------------------------------------------------------------------
@@ -116,7 +146,21 @@ export interface BackupCreateInput {
   keepSnapshot?: boolean;
   /** attempts of each volume's shipment before the backup fails (default 20); scheduled runs pass fewer and leave longer outages to on-failure */
   shipAttempts?: number;
+  /** the scheduled run that started this backup: told the outcome (backupFinished signal) when it ends */
+  notify?: string;
 }
+
+/** What a backup tells the scheduled run that started it, when it ends. */
+export interface ScheduledBackupOutcome {
+  workflowId: string;
+  ok: boolean;
+  id?: string;
+  mode?: 'full' | 'incremental';
+  fullBecause?: string | null;
+  error?: string;
+}
+
+export const backupFinishedSignal = defineSignal<[ScheduledBackupOutcome]>('backupFinished');
 
 export interface BackupCreateResult {
   id: string;
@@ -131,9 +175,33 @@ export interface BackupCreateResult {
 }
 
 export async function backupCreate(input: BackupCreateInput): Promise<BackupCreateResult> {
+  if (!input.notify) return createBackup(input);
+  const run = getExternalWorkflowHandle(input.notify);
+  const workflowId = workflowInfo().workflowId;
+  const tell = (o: Omit<ScheduledBackupOutcome, 'workflowId'>) => CancellationScope.nonCancellable(() => run.signal(backupFinishedSignal, { workflowId, ...o }))
+    .catch((e: unknown) => log.warn('could not tell the scheduled run how the backup ended', { run: input.notify, error: String(e) }));
+  try {
+    const r = await createBackup(input);
+    await tell({ ok: true, id: r.id, mode: r.mode, fullBecause: r.fullBecause });
+    return r;
+  } catch (e) {
+    await tell({ ok: false, error: rootMessage(e) });
+    throw e;
+  }
+}
+
+function rootMessage(e: unknown): string {
+  let cur: unknown = e;
+  while (cur instanceof Error && (cur as Error & { cause?: unknown }).cause instanceof Error) cur = (cur as Error & { cause?: unknown }).cause;
+  return cur instanceof Error ? cur.message : String(cur);
+}
+
+async function createBackup(input: BackupCreateInput): Promise<BackupCreateResult> {
   upsertSearchAttributes({ FerryResource: [input.resource], FerryRemote: [input.remote], FerryOperation: ['backup-create'] });
   let progress: BackupProgress = { phase: 'waiting for the resource lock' };
   setHandler(progressQuery, () => progress);
+  let slotGranted = false;
+  setHandler(slotGrantedSignal, () => { slotGranted = true; });
   const holder = workflowInfo().workflowId;
   return withLock(input.resource, async () => {
     progress = { phase: 'planning' };
@@ -142,16 +210,34 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
     upsertSearchAttributes({ FerryNode: [node] });
     const ops = nodeOps(node, input.shipAttempts);
     let slot = false;
+    let queued = false;
     let snapshotTaken = false;
     const shipped: ShipVolumeResult[] = [];
+    const fifo = patched(SLOT_QUEUE);
     try {
-      // queued: ask again after 2 s, then less and less often (up to 30 s, with jitter), so a
-      // thousand queued backups do not flood the controller with slot checks
-      for (let wait = 2000; ; wait = Math.min(wait * 1.5, 30_000)) {
-        const s = await catalog.backupAcquireSlot({ node, holder });
-        if (s.acquired) break;
-        progress = { phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders };
-        await sleep(Math.round(wait * (0.75 + Math.random() / 2)));
+      if (fifo) {
+        // queued: first come, first served; the backup that frees a slot hands it over and signals.
+        // The signal is the normal wake-up; asking again now and then (30 s doubling to 5 min) only
+        // covers a holder that vanished without releasing.
+        for (let wait = 30_000; ; wait = Math.min(wait * 2, 300_000)) {
+          const s = await catalog.backupAcquireSlot({ node, holder });
+          if (s.acquired) break;
+          queued = true;
+          progress = {
+            phase: `queued for a shipping slot on ${node}: ${ordinal(s.position)} of ${s.waiting}, slots held by ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit})`,
+            node, queuedBehind: s.holders,
+          };
+          await condition(() => slotGranted, Math.round(wait * (0.75 + Math.random() / 2)));
+          slotGranted = false;
+        }
+      } else {
+        // before the queue: ask again after 2 s, then less and less often (up to 30 s, with jitter)
+        for (let wait = 2000; ; wait = Math.min(wait * 1.5, 30_000)) {
+          const s = await catalog.backupAcquireSlot({ node, holder });
+          if (s.acquired) break;
+          progress = { phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders };
+          await sleep(Math.round(wait * (0.75 + Math.random() / 2)));
+        }
       }
       slot = true;
       progress = { phase: 'taking the snapshot', node };
@@ -235,7 +321,7 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
       progress = { ...progress, phase: isCancellation(e) ? 'aborted' : 'failed' };
       throw e;
     } finally {
-      if (slot) await CancellationScope.nonCancellable(() => catalog.backupReleaseSlot(holder));
+      if (slot || queued) await CancellationScope.nonCancellable(() => releaseSlot(holder, fifo));
     }
   });
 }

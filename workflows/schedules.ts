@@ -6,9 +6,10 @@
 //
 // scheduledBackupRun (started by that Schedule's action): finds which cron fired (full wins a tie,
 // a missed full firing makes the run full), resolves the resources the pair applies to (rd > rg >
-// controller, disabled rows excluded), starts one backupCreate child per resource (id
-// `backup/<rsc>/<snapshot>`; a resource whose backup is still running is skipped; the backups
-// queue on MaxConcurrentBackupsPerNode), retries failures after BackupShipping/ScheduleRetryDelay
+// controller, disabled rows excluded), starts one backupCreate workflow per resource (id
+// `backup/<rsc>/<snapshot>`, started in batches by an activity, each reporting back by signal when
+// it ends; a resource whose backup is still running is skipped; the backups queue on
+// MaxConcurrentBackupsPerNode), retries failures after BackupShipping/ScheduleRetryDelay
 // (default 60 s) with on-failure RETRY, records each resource's result, then runs the retention
 // workflow `backupRetention/<remote>/<schedule>`.
 //
@@ -16,16 +17,18 @@
 // never what a kept backup or the next incremental depends on) and its surplus local snapshot
 // chains (keep-local, through the snapshot delete workflow), and returns what it deleted and why.
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, executeChild, log, patched, proxyActivities, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, condition, executeChild, isCancellation, log, patched, proxyActivities, setHandler, sleep,
+  upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
+import type { RunRecordInput } from '../activities/controller/schedules.js';
 import {
   backupKindAt, planLocalRetention, planRemoteRetention, scheduleWorkflowIds, formatRetentionDuration, type EnableLevel, type LocalRetentionDecision, type RetentionDecision, type ScheduleRecord,
 } from '../core/schedules.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
 import { formatBackupTimestamp } from '../core/backup-names.js';
 import { trackProgress } from './progress.js';
-import { backupCreate } from './backups.js';
+import { backupCreate, backupFinishedSignal, type BackupCreateInput, type ScheduledBackupOutcome } from './backups.js';
 import { deleteResourceSnapshot } from './snapshot-delete.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError'];
@@ -41,6 +44,13 @@ const bucket = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '10 minutes',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Starting backups: a few hundred workflow starts per call */
+const starts = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /**
@@ -116,9 +126,20 @@ const message = (e: unknown): string => {
 
 /** Patch id: the running-backup check of a scheduled run is one query for all its resources. */
 const ONE_RUNNING_QUERY = 'scheduled-run-one-running-query';
+/**
+ * Patch id: a scheduled run starts its backups as workflows of their own, in batches, and hears how
+ * each ended by signal (child workflows start one by one and grow the run's history by several
+ * events each: 1,000 resources took minutes to start; bench/schedule-fanout.ts).
+ */
+const STARTS_BACKUPS_DIRECTLY = 'scheduled-run-starts-backups-directly';
+/** How often a run looks after backups that have not reported (the report is lost only if a backup was terminated). */
+const OUTCOME_CHECK_INTERVAL = '10 minutes';
 
 export async function scheduledBackupRun(input: { remote: string; schedule: string }): Promise<ScheduledRunReport> {
   upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['scheduled-backup'] });
+  // the backups this run starts report here when they end (set before any is started)
+  const finished = new Map<string, ScheduledBackupOutcome>();
+  setHandler(backupFinishedSignal, (o) => void finished.set(o.workflowId, o));
   const fired = firedAt();
   const progress = trackProgress({ phase: 'resolving the resources', done: 0, total: 0, unit: 'resources' });
   const targets = await catalog.scheduleTargets(input);
@@ -133,8 +154,148 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
   progress.update({ phase: 'backing up', total: targets.resources.length });
   // one visibility query for the whole run instead of one per resource (1,000 resources: bench/schedule-fanout.ts)
   const runningAtStart = patched(ONE_RUNNING_QUERY) ? await catalog.scheduleRunningBackups(targets.resources.map((r) => r.name)) : null;
+  const direct = patched(STARTS_BACKUPS_DIRECTLY);
+  const ctx: RunContext = { input, s, fired, retryDelayMs, runningAtStart, progress, finished };
+  report.resources = direct ? await backUpDirectly(ctx, targets.resources) : await backUpAsChildren(ctx, targets.resources);
+  if (s.keepLocal !== null || s.keepRemote !== null || s.keepWithinMs !== null) {
+    progress.update({ phase: 'retention' });
+    try {
+      report.retention = await executeChild(backupRetention, {
+        workflowId: scheduleWorkflowIds.retention(input.remote, input.schedule),
+        args: [{ remote: input.remote, schedule: input.schedule }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (e) {
+      report.retention = { error: message(e) };
+    }
+  }
+  progress.update({ phase: 'done' });
+  return report;
+}
+
+
+type Target = ScheduleTargetsOf['resources'][number];
+type ScheduleTargetsOf = Awaited<ReturnType<ControllerActivities['scheduleTargets']>>;
+
+interface RunContext {
+  input: { remote: string; schedule: string };
+  s: ScheduleRecord;
+  fired: number;
+  retryDelayMs: number;
+  runningAtStart: Record<string, string> | null;
+  progress: ReturnType<typeof trackProgress>;
+  finished: Map<string, ScheduledBackupOutcome>;
+}
+
+/**
+ * Collects the requests made in one workflow activation and sends them as a few activity calls of
+ * up to `max` each, side by side: a thousand resources' starts or records become four activities,
+ * not a thousand.
+ */
+function batched<Req, Res>(send: (reqs: Req[]) => Promise<Res[]>, max: number): (req: Req) => Promise<Res> {
+  let waiting: { req: Req; resolve: (r: Res) => void; reject: (e: unknown) => void }[] = [];
+  const sendChunk = async (chunk: typeof waiting): Promise<void> => {
+    try {
+      const res = await send(chunk.map((w) => w.req));
+      chunk.forEach((w, i) => w.resolve(res[i]!));
+    } catch (e) {
+      chunk.forEach((w) => w.reject(e));
+    }
+  };
+  // what the activation's coroutines asked for, sent in chunks side by side
+  const flush = (): void => {
+    const all = waiting;
+    waiting = [];
+    for (let i = 0; i < all.length; i += max) void sendChunk(all.slice(i, i + max));
+  };
+  return (req) => new Promise<Res>((resolve, reject) => {
+    waiting.push({ req, resolve, reject });
+    if (waiting.length === 1) void Promise.resolve().then(flush);
+  });
+}
+
+/**
+ * Starts one backup workflow per resource (in batches, from an activity), waits for each one's
+ * report, retries failures with on-failure RETRY, and records each resource's result (in batches).
+ * Cancelling the run cancels its backups.
+ */
+async function backUpDirectly(ctx: RunContext, resources: Target[]): Promise<ScheduledResourceResult[]> {
+  const { input, s, fired, retryDelayMs, runningAtStart, progress, finished } = ctx;
+  const run = workflowInfo();
+  const start = batched((backups: { workflowId: string; args: BackupCreateInput }[]) => starts.scheduleStartBackups({ taskQueue: run.taskQueue, backups }), 250);
+  const record = batched((records: RunRecordInput[]) => catalog.scheduleRecordRuns(records).then(() => records.map(() => undefined)), 250);
+  const waitingFor = new Set<string>();
+  const outcomeOf = async (workflowId: string): Promise<ScheduledBackupOutcome> => {
+    waitingFor.add(workflowId);
+    await condition(() => finished.has(workflowId));
+    waitingFor.delete(workflowId);
+    return finished.get(workflowId)!;
+  };
   let done = 0;
-  const one = async (r: (typeof targets.resources)[number]): Promise<ScheduledResourceResult> => {
+  const one = async (r: Target): Promise<ScheduledResourceResult> => {
+    const { kind, why } = backupKindAt(s, fired, r.lastFullAt);
+    const maxAttempts = s.onFailure === 'RETRY' ? 1 + s.maxRetries : 1;
+    const base = { remote: input.remote, schedule: input.schedule, resource: r.name, lastRunAt: fired };
+    let last = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const running = attempt === 1 && runningAtStart ? runningAtStart[r.name] ?? null : await catalog.scheduleRunningBackup(r.name);
+      if (running) {
+        last = `skipped: backup ${running} of '${r.name}' is still running`;
+        await record({ ...base, lastResult: last, lastKind: null, lastBackupId: null, full: false });
+        progress.update({ done: ++done });
+        return { resource: r.name, from: r.from, kind, why, result: last, backupId: null, attempts: attempt };
+      }
+      const ts = Date.now();
+      const snapshot = snapshotNameFor(input.schedule, ts);
+      const workflowId = backupWorkflowIds.createBackup(r.name, snapshot);
+      const args: BackupCreateInput = {
+        resource: r.name, remote: input.remote, snapshot, startTimestamp: ts, full: kind === 'full', keepSnapshot: s.keepLocal !== null,
+        shipAttempts: SCHEDULED_SHIP_ATTEMPTS, notify: run.workflowId,
+      };
+      const notStarted = await start({ workflowId, args }).catch((e: unknown) => message(e));
+      const o = notStarted === null ? await outcomeOf(workflowId) : { workflowId, ok: false, error: `could not start the backup: ${notStarted}` };
+      if (o.ok) {
+        await record({ ...base, lastResult: 'ok', lastKind: o.mode!, lastBackupId: o.id!, full: o.mode === 'full', keptSnapshot: s.keepLocal !== null ? snapshot : null });
+        progress.update({ done: ++done });
+        return { resource: r.name, from: r.from, kind: o.mode!, why: o.mode === kind ? why : `${why}; made full: ${o.fullBecause ?? ''}`, result: 'ok', backupId: o.id!, attempts: attempt };
+      }
+      last = `failed: ${o.error ?? 'unknown error'}`;
+      log.warn('scheduled backup failed', { resource: r.name, remote: input.remote, schedule: input.schedule, attempt, error: last });
+      if (attempt < maxAttempts) {
+        progress.update({ message: `${r.name}: attempt ${attempt} failed, retrying in ${Math.round(retryDelayMs / 1000)} s (on-failure RETRY)` });
+        await sleep(retryDelayMs);
+      }
+    }
+    await record({ ...base, lastResult: last, lastKind: null, lastBackupId: null, full: false });
+    progress.update({ done: ++done });
+    return { resource: r.name, from: r.from, kind, why, result: last, backupId: null, attempts: maxAttempts };
+  };
+  // a backup that ends without reporting (terminated) is found by asking Temporal now and then
+  let allDone = false;
+  const lookAfterSilentOnes = async (): Promise<void> => {
+    while (!(await condition(() => allDone, OUTCOME_CHECK_INTERVAL))) {
+      const silent = [...waitingFor].filter((id) => !finished.has(id));
+      if (silent.length === 0) continue;
+      for (const o of await catalog.scheduleBackupOutcomes(silent)) if (!finished.has(o.workflowId)) finished.set(o.workflowId, o);
+    }
+  };
+  const watching = lookAfterSilentOnes().catch(() => undefined); // ends with the run (or its cancellation)
+  try {
+    return await Promise.all(resources.map(one));
+  } catch (e) {
+    if (isCancellation(e)) await CancellationScope.nonCancellable(() => catalog.scheduleCancelBackups([...waitingFor]));
+    throw e;
+  } finally {
+    allDone = true;
+    await watching;
+  }
+}
+
+/** Runs started before STARTS_BACKUPS_DIRECTLY: one child workflow per resource. */
+async function backUpAsChildren(ctx: RunContext, resources: Target[]): Promise<ScheduledResourceResult[]> {
+  const { input, s, fired, retryDelayMs, runningAtStart, progress } = ctx;
+  let done = 0;
+  const one = async (r: Target): Promise<ScheduledResourceResult> => {
     const { kind, why } = backupKindAt(s, fired, r.lastFullAt);
     const maxAttempts = s.onFailure === 'RETRY' ? 1 + s.maxRetries : 1;
     let last = '';
@@ -175,21 +336,7 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
     progress.update({ done });
     return { resource: r.name, from: r.from, kind, why, result: last, backupId: null, attempts: maxAttempts };
   };
-  report.resources = await Promise.all(targets.resources.map(one));
-  if (s.keepLocal !== null || s.keepRemote !== null || s.keepWithinMs !== null) {
-    progress.update({ phase: 'retention' });
-    try {
-      report.retention = await executeChild(backupRetention, {
-        workflowId: scheduleWorkflowIds.retention(input.remote, input.schedule),
-        args: [{ remote: input.remote, schedule: input.schedule }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      });
-    } catch (e) {
-      report.retention = { error: message(e) };
-    }
-  }
-  progress.update({ phase: 'done' });
-  return report;
+  return Promise.all(resources.map(one));
 }
 
 // ---- retention ----------------------------------------------------------------------------------

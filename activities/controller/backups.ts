@@ -2,13 +2,14 @@
 // resource and remote, shipping slots per node) and the bucket's metadata side (base selection,
 // commit of the .meta, the restore chain, delete). S3 keys leave the catalog sealed; the controller
 // opens them only in memory for its own S3 calls, and hands the node activities the sealed form.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { BackupSelector } from '../../core/backup-selection.js';
 import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
 import { baseBackupIdOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from './catalog/index.js';
-import type { RemoteChanges } from './catalog/remotes.js';
+import type { RemoteChanges, SlotAnswer } from './catalog/remotes.js';
 import { createS3Client } from '../node/backup/s3.js';
 import { openSecret } from '../node/backup/secret-box.js';
 import { backupFailure } from '../node/backup/failures.js';
@@ -90,6 +91,14 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
   const now = deps.now ?? Date.now;
   const { catalog } = deps;
 
+  /** MaxConcurrentBackupsPerNode of a node: its own property, else the controller's, else the default */
+  async function slotLimit(node: string): Promise<number> {
+    const n = await catalog.nodes.get(node);
+    const raw = n?.props[MAX_CONCURRENT_PROP] ?? (await catalog.remotes.controllerProp(MAX_CONCURRENT_PROP));
+    const parsed = raw === undefined ? NaN : Number(raw);
+    return Number.isInteger(parsed) ? parsed : DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE;
+  }
+
   async function remote(name: string): Promise<RemoteAccess> {
     const r = await catalog.remotes.get(name);
     if (!r) throw fail('NotFoundError', `remote '${name}' not found`);
@@ -169,19 +178,34 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
 
     /**
      * One of the node's MaxConcurrentBackupsPerNode shipping slots (node property, else controller
-     * property, else 2; negative = unlimited). Not acquired: the holders, for "queued behind ...".
+     * property, else 2; negative = unlimited), first come first served. Not acquired: the backup is
+     * queued; the answer has the holders and its place, for "queued: 3rd behind ...".
      */
-    async backupAcquireSlot(input: { node: string; holder: string }): Promise<{ acquired: boolean; holders: string[]; limit: number }> {
-      const n = await catalog.nodes.get(input.node);
-      const raw = n?.props[MAX_CONCURRENT_PROP] ?? (await catalog.remotes.controllerProp(MAX_CONCURRENT_PROP));
-      const parsed = raw === undefined ? NaN : Number(raw);
-      const limit = Number.isInteger(parsed) ? parsed : DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE;
-      const r = await catalog.remotes.acquireSlot(input.node, input.holder, limit, now());
-      return { ...r, limit };
+    async backupAcquireSlot(input: { node: string; holder: string }): Promise<SlotAnswer & { limit: number }> {
+      const limit = await slotLimit(input.node);
+      let answer = await catalog.remotes.acquireSlot(input.node, input.holder, limit, now());
+      if (!answer.acquired) {
+        // a holder whose workflow has ended without giving its slot back (terminated) loses it
+        const client = Context.current().client;
+        const ended = [];
+        for (const h of answer.holders) {
+          const d = await client.workflow.getHandle(h).describe().catch((e: unknown) => (e instanceof WorkflowNotFoundError ? null : undefined));
+          if (d === null || (d !== undefined && d.status.name !== 'RUNNING')) ended.push(h);
+        }
+        for (const h of ended) await catalog.remotes.releaseSlot(h, limit, now());
+        if (ended.length > 0) answer = await catalog.remotes.acquireSlot(input.node, input.holder, limit, now());
+      }
+      return { ...answer, limit };
     },
 
-    async backupReleaseSlot(holder: string): Promise<void> {
-      await catalog.remotes.releaseSlot(holder);
+    /**
+     * Gives up a backup's slot (or its place in the queue) and hands the freed slot to the next
+     * backup queued on that node; returns whom, so that the caller wakes them.
+     */
+    async backupReleaseSlot(holder: string): Promise<{ granted: string[] }> {
+      const node = await catalog.remotes.slotNodeOf(holder);
+      if (node === undefined) return { granted: [] };
+      return catalog.remotes.releaseSlot(holder, await slotLimit(node), now());
     },
 
     /** Writes the .meta: the commit marker, after every data object is in the bucket. */

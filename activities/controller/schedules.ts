@@ -3,7 +3,11 @@
 // enabled (remote, schedule) pair), the resources a firing applies to, run records, and the
 // bucket's view of a schedule's backup chains for retention.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client,
+} from '@temporalio/client';
+import type { BackupCreateInput, ScheduledBackupOutcome } from '../../workflows/backups.js';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Catalog } from './catalog/index.js';
 import type { ScheduleRunRecord } from './catalog/schedules.js';
 import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
@@ -27,6 +31,16 @@ export interface ReconcileReport {
 export const RETRY_DELAY_PROP = 'BackupShipping/ScheduleRetryDelay';
 export const DEFAULT_RETRY_DELAY_SECONDS = 60;
 
+/** A run's result for one resource; with `keptSnapshot`, the backup's local snapshot that keep-local counts. */
+export type RunRecordInput = Omit<ScheduleRunRecord, 'lastFullAt'> & { full: boolean; keptSnapshot?: string | null };
+
+/** Backup workflows one call of scheduleStartBackups starts at once */
+const START_CONCURRENCY = 32;
+
+const FERRY_OPERATION = defineSearchAttributeKey('FerryOperation', SearchAttributeType.KEYWORD);
+const FERRY_RESOURCE = defineSearchAttributeKey('FerryResource', SearchAttributeType.KEYWORD);
+const FERRY_REMOTE = defineSearchAttributeKey('FerryRemote', SearchAttributeType.KEYWORD);
+
 export interface ScheduleTargets {
   schedule: ScheduleRecord | null;
   /** how long on-failure RETRY waits (controller property BackupShipping/ScheduleRetryDelay, default 60 s) */
@@ -39,6 +53,19 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
   const now = deps.now ?? Date.now;
   const { catalog } = deps;
   const temporal = deps.temporal ?? (() => Context.current().client);
+
+  /** Records a run's result for one resource (and the kept snapshot and the backup the schedule made). */
+  async function recordRun(r: RunRecordInput): Promise<void> {
+    const prev = (await catalog.schedules.runs({ remote: r.remote, schedule: r.schedule })).find((x) => x.resource === r.resource);
+    const { full, keptSnapshot, ...rest } = r;
+    if (keptSnapshot && r.lastBackupId !== null && r.lastKind !== null && (await catalog.snapshots.get(r.resource, keptSnapshot))) {
+      await catalog.schedules.recordSnapshot({ remote: r.remote, schedule: r.schedule, resource: r.resource, snapshot: keptSnapshot, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
+    }
+    await catalog.schedules.recordRun({ ...rest, lastFullAt: full ? r.lastRunAt : prev?.lastFullAt ?? null });
+    if (r.lastBackupId !== null && r.lastKind !== null) {
+      await catalog.schedules.recordBackup({ remote: r.remote, schedule: r.schedule, resource: r.resource, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
+    }
+  }
 
   return {
     async scheduleCatalogPut(s: ScheduleRecord): Promise<void> {
@@ -143,7 +170,6 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
       return { schedule, retryDelayMs, resources: out };
     },
 
-    /** A backup of the resource that is running now (any remote), if any: a scheduled run does not start another. */
     /** Which of `resources` have a backup running: one visibility query for a whole scheduled run. */
     async scheduleRunningBackups(resources: string[]): Promise<Record<string, string>> {
       const wanted = new Set(resources);
@@ -156,6 +182,7 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
       return running;
     },
 
+    /** A backup of the resource that is running now (any remote), if any: a scheduled run does not start another. */
     async scheduleRunningBackup(resource: string): Promise<string | null> {
       const client = temporal();
       const q = `FerryResource = "${resource.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"`;
@@ -163,17 +190,70 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
       return null;
     },
 
-    /** Records a run's result; with `keptSnapshot`, the backup's local snapshot that keep-local counts. */
-    async scheduleRecordRun(r: Omit<ScheduleRunRecord, 'lastFullAt'> & { full: boolean; keptSnapshot?: string | null }): Promise<void> {
-      const prev = (await catalog.schedules.runs({ remote: r.remote, schedule: r.schedule })).find((x) => x.resource === r.resource);
-      const { full, keptSnapshot, ...rest } = r;
-      if (keptSnapshot && r.lastBackupId !== null && r.lastKind !== null && (await catalog.snapshots.get(r.resource, keptSnapshot))) {
-        await catalog.schedules.recordSnapshot({ remote: r.remote, schedule: r.schedule, resource: r.resource, snapshot: keptSnapshot, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
+    /**
+     * Starts a scheduled run's backups as workflows of their own (not children: a run of thousands of
+     * resources would make the run's history huge and start them one by one), a few at a time.
+     * Idempotent: a backup already started under its id (an earlier try of this activity) counts as
+     * started. Each answer is null (started) or why it could not be started.
+     */
+    async scheduleStartBackups(input: { taskQueue: string; backups: { workflowId: string; args: BackupCreateInput }[] }): Promise<(string | null)[]> {
+      const client = temporal();
+      const out: (string | null)[] = new Array<string | null>(input.backups.length).fill(null);
+      let next = 0;
+      const startOne = async (): Promise<void> => {
+        for (let i = next++; i < input.backups.length; i = next++) {
+          const b = input.backups[i]!;
+          try {
+            await client.workflow.start('backupCreate', {
+              taskQueue: input.taskQueue, workflowId: b.workflowId, args: [b.args], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              // findable from the moment it exists (the workflow sets the same ones itself)
+              typedSearchAttributes: [
+                { key: FERRY_OPERATION, value: 'backup-create' }, { key: FERRY_RESOURCE, value: b.args.resource }, { key: FERRY_REMOTE, value: b.args.remote },
+              ],
+            });
+          } catch (e) {
+            if (!(e instanceof WorkflowExecutionAlreadyStartedError)) out[i] = e instanceof Error ? e.message : String(e);
+          }
+          Context.current().heartbeat(i);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, input.backups.length) }, startOne));
+      return out;
+    },
+
+    /**
+     * The outcome of those of a run's backups that have ended (their own report to the run was
+     * lost: terminated, timed out); still running ones are left out.
+     */
+    async scheduleBackupOutcomes(workflowIds: string[]): Promise<ScheduledBackupOutcome[]> {
+      const client = temporal();
+      const out: ScheduledBackupOutcome[] = [];
+      for (const workflowId of workflowIds) {
+        const h = client.workflow.getHandle(workflowId);
+        const d = await h.describe().catch(() => null);
+        if (d === null) out.push({ workflowId, ok: false, error: 'the backup workflow does not exist' });
+        else if (d.status.name === 'COMPLETED') {
+          const r = (await h.result()) as { id: string; mode: 'full' | 'incremental'; fullBecause: string | null };
+          out.push({ workflowId, ok: true, id: r.id, mode: r.mode, fullBecause: r.fullBecause });
+        } else if (d.status.name !== 'RUNNING') out.push({ workflowId, ok: false, error: `the backup workflow ended ${d.status.name.toLowerCase()}` });
+        Context.current().heartbeat(out.length);
       }
-      await catalog.schedules.recordRun({ ...rest, lastFullAt: full ? r.lastRunAt : prev?.lastFullAt ?? null });
-      if (r.lastBackupId !== null && r.lastKind !== null) {
-        await catalog.schedules.recordBackup({ remote: r.remote, schedule: r.schedule, resource: r.resource, backupId: r.lastBackupId, kind: r.lastKind, createdAt: r.lastRunAt });
-      }
+      return out;
+    },
+
+    /** Asks a cancelled run's backups to stop (as a child would be cancelled with its parent). */
+    async scheduleCancelBackups(workflowIds: string[]): Promise<void> {
+      const client = temporal();
+      for (const id of workflowIds) await client.workflow.getHandle(id).cancel().catch(() => undefined);
+    },
+
+    async scheduleRecordRun(r: RunRecordInput): Promise<void> {
+      await recordRun(r);
+    },
+
+    /** The same for many resources at once (a scheduled run records its backups as they end, in batches). */
+    async scheduleRecordRuns(records: RunRecordInput[]): Promise<void> {
+      for (const r of records) await recordRun(r);
     },
 
     /**

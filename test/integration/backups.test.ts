@@ -15,6 +15,7 @@ import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDrbdDevice } from '../../sim/drbd/device.js';
+import { Catalog } from '../../activities/controller/catalog/index.js';
 
 const nodes = ['node1', 'node2', 'node3'];
 const s3cfg = s3ConfigFromEnv();
@@ -235,7 +236,7 @@ describe('a shipment', () => {
 });
 
 describe('MaxConcurrentBackupsPerNode', () => {
-  it('lets two backups ship from a node at once; the third waits its turn, saying behind whom', async () => {
+  it('lets two backups ship from a node at once; the third waits its turn, saying where it stands, and is handed the first slot freed', async () => {
     for (const r of ['bk2', 'bk3']) {
       await ok(['rd', 'c', r]);
       await ok(['vd', 'c', r, '64M']);
@@ -245,16 +246,54 @@ describe('MaxConcurrentBackupsPerNode', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const ops = await Promise.all(['bk1', 'bk2', 'bk3'].map((resource) => cluster.client.backups.create({ remote: 'bk', resource, full: true })));
     let queued: { phase: string; queuedBehind?: string[] } | undefined;
+    let waiter = '';
     await cluster.eventually('one backup is queued behind the two others', async () => {
       for (const op of ops) {
         const p = (await op.progress()) as { phase: string; queuedBehind?: string[] } | null;
-        if (p?.queuedBehind) queued = p;
+        if (p?.queuedBehind) [queued, waiter] = [p, op.workflowId];
       }
       return queued !== undefined;
     }, 60_000);
-    expect(queued!.phase).toMatch(/^queued behind backup\/bk\d\/back_\d{8}_\d{6}, backup\/bk\d\/back_\d{8}_\d{6} \(MaxConcurrentBackupsPerNode=2 on node1\)$/);
+    expect(queued!.phase).toMatch(/^queued for a shipping slot on node1: 1st of 1, slots held by backup\/bk\d\/back_\d{8}_\d{6}, backup\/bk\d\/back_\d{8}_\d{6} \(MaxConcurrentBackupsPerNode=2\)$/);
     const results = await Promise.all(ops.map((op) => op.result()));
     expect(results.map((r) => r.mode)).toEqual(['full', 'full', 'full']);
+    // the queued backup was woken by the backup that handed it its slot, not by asking again later
+    const conn = await Connection.connect({ address: cluster.env.temporalAddress });
+    try {
+      const history = await new Client({ connection: conn, namespace: cluster.env.namespace }).workflow.getHandle(waiter).fetchHistory();
+      const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'backupSlotGranted');
+      expect(signals).toHaveLength(1);
+      const slotTries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'backupAcquireSlot');
+      expect(slotTries).toHaveLength(2); // queued, then taken after the signal
+    } finally {
+      await conn.close();
+    }
+    const catalog = await Catalog.open(cluster.catalogUrl);
+    try {
+      expect(await catalog.db.all('SELECT * FROM backup_slot_waiters')).toEqual([]);
+      expect(await catalog.remotes.slots()).toEqual([]);
+    } finally {
+      await catalog.close();
+    }
+  }, 180_000);
+
+  it('a backup terminated while it holds the node\'s only slot does not block the queue: the next one takes the slot back', async () => {
+    await ok(['node', 'set-property', 'node1', 'BackupShipping/MaxConcurrentBackupsPerNode', '1']);
+    const fault = String((await cluster.sim(['fault', 'add', 'node1', 'thin_send', '--hang', '--times', '1'])).stdout).trim();
+    const conn = await Connection.connect({ address: cluster.env.temporalAddress });
+    try {
+      const stuck = await cluster.client.backups.create({ remote: 'bk', resource: 'bk2', full: true });
+      await cluster.eventually('the first backup is shipping (its thin_send hangs)', async () => ((await stuck.progress()) as { phase: string } | null)?.phase.startsWith('shipping') ?? false, 60_000);
+      const next = await cluster.client.backups.create({ remote: 'bk', resource: 'bk3', full: true });
+      await cluster.eventually('the second backup is queued behind it', async () => ((await next.progress()) as { queuedBehind?: string[] } | null)?.queuedBehind?.includes(stuck.workflowId) ?? false, 60_000);
+      await new Client({ connection: conn, namespace: cluster.env.namespace }).workflow.getHandle(stuck.workflowId).terminate('test: a slot holder that never gives its slot back');
+      // the queued backup asks again within 40 s, finds the holder ended and takes the slot
+      expect((await next.result()).mode).toBe('full');
+    } finally {
+      await conn.close();
+      await cluster.sim(['fault', 'clear', 'node1', fault]);
+      await ok(['node', 'set-property', 'node1', 'BackupShipping/MaxConcurrentBackupsPerNode']);
+    }
   }, 180_000);
 });
 

@@ -41,7 +41,7 @@ async function snapshotsOf(rsc: string): Promise<string[]> {
   return (await cluster.client.snapshots.list({ resources: [rsc] })).map((s) => s.name).sort();
 }
 
-async function backupWorkflows(rsc: string, status?: 'Running' | 'Failed' | 'Completed'): Promise<string[]> {
+async function backupWorkflows(rsc: string, status?: 'Running' | 'Failed' | 'Completed' | 'Canceled'): Promise<string[]> {
   const ids: string[] = [];
   const q = `FerryResource = "${rsc}" AND FerryOperation = "backup-create"${status ? ` AND ExecutionStatus = "${status}"` : ''}`;
   for await (const wf of temporal.workflow.list({ query: q })) ids.push(wf.workflowId);
@@ -73,7 +73,7 @@ beforeAll(async () => {
   await ok(['sp', 'c', 'lvmthin', 'node1', 'pool1', 'vg/thinpool']);
   await ok(['remote', 'create', 's3', 'bk', s3cfg.endpoint, bucket, 'us-east-1', s3cfg.accessKey, s3cfg.secretKey, '--use-path-style']);
   await ok(['remote', 'create', 's3', 'flaky', `http://${proxy.host}:${proxy.port}`, bucket, 'us-east-1', s3cfg.accessKey, s3cfg.secretKey, '--use-path-style']);
-  for (const rsc of ['kl0', 'rt0', 'sk0']) {
+  for (const rsc of ['kl0', 'rt0', 'sk0', 'cx0']) {
     await ok(['rd', 'c', rsc]);
     await ok(['vd', 'c', rsc, '8M']);
     await ok(['r', 'c', rsc, '--auto-place', '1']);
@@ -171,4 +171,26 @@ describe('on-failure', () => {
     const next = await triggerRun(ID);
     expect(next.resources.map((x) => [x.resource, x.result, x.attempts])).toEqual([['sk0', 'ok', 1]]);
   }, 300_000);
+  it('a run cancelled while its backup is retrying a dead S3 cancels that backup, which cleans up after itself', async () => {
+    const ID = 'backup-schedule/flaky/cancelled';
+    await ok(['schedule', 'create', 'cancelled', '--full-cron', '0 3 * * 0', '--on-failure', 'SKIP']);
+    await ok(['backup', 'schedule', 'enable', '--rd', 'cx0', 'flaky', 'cancelled']);
+    await temporal.schedule.getHandle(ID).pause('the test triggers the runs');
+    cutS3();
+    const refusedBefore = proxy.stats.refused;
+    try {
+      const run = triggerRun(ID, async (runId) => {
+        await cluster.eventually('the backup of cx0 is shipping into the dead S3', async () => proxy.stats.refused > refusedBefore && (await backupWorkflows('cx0', 'Running')).length === 1, 120_000);
+        await temporal.workflow.getHandle(runId).cancel();
+        restoreS3(); // the backup's clean-up talks to the bucket
+      });
+      await expect(run).rejects.toThrow(/cancel/i);
+      await cluster.eventually('the backup of cx0 was cancelled', async () => (await backupWorkflows('cx0', 'Canceled')).length === 1, 60_000);
+      expect(await backupWorkflows('cx0', 'Running')).toEqual([]);
+      expect(await snapshotsOf('cx0')).toEqual([]);
+      expect((await lvs('node1')).filter((lv) => lv.startsWith('cx0_') && lv !== 'cx0_00000')).toEqual([]);
+    } finally {
+      restoreS3();
+    }
+  }, 240_000);
 });

@@ -56,15 +56,26 @@ describe('catalog migration 4', () => {
     expect(await catalog.remotes.lastBackup('db0', 'bk')).toBeUndefined();
   });
 
-  it('gives a node at most `limit` shipping slots, idempotently per holder, and names the holders when full', async () => {
-    expect(await catalog.remotes.acquireSlot('node1', 'backup/a/s', 2, 1)).toEqual({ acquired: true, holders: ['backup/a/s'] });
-    expect((await catalog.remotes.acquireSlot('node1', 'backup/a/s', 2, 2)).acquired).toBe(true);
-    expect((await catalog.remotes.acquireSlot('node1', 'backup/b/s', 2, 3)).acquired).toBe(true);
-    expect(await catalog.remotes.acquireSlot('node1', 'backup/c/s', 2, 4)).toEqual({ acquired: false, holders: ['backup/a/s', 'backup/b/s'] });
-    expect((await catalog.remotes.acquireSlot('node2', 'backup/c/s', 2, 4)).acquired).toBe(true);
-    await catalog.remotes.releaseSlot('backup/a/s');
-    expect((await catalog.remotes.acquireSlot('node1', 'backup/d/s', 2, 5)).acquired).toBe(true);
-    expect((await catalog.remotes.acquireSlot('node1', 'backup/e/s', -1, 6)).acquired).toBe(true); // unlimited
-    expect((await catalog.remotes.acquireSlot('node3', 'backup/f/s', 0, 7)).acquired).toBe(false); // 0: never ships
+  it('gives a node at most `limit` shipping slots, first come first served, and hands a freed slot to the next in the queue', async () => {
+    const slots = catalog.remotes;
+    expect(await slots.acquireSlot('node1', 'backup/a/s', 2, 1)).toEqual({ acquired: true, holders: ['backup/a/s'], position: 0, waiting: 0 });
+    expect((await slots.acquireSlot('node1', 'backup/a/s', 2, 2)).acquired).toBe(true); // idempotent
+    expect((await slots.acquireSlot('node1', 'backup/b/s', 2, 3)).acquired).toBe(true);
+    // full: c and d queue, in order, and keep their places when they ask again
+    expect(await slots.acquireSlot('node1', 'backup/c/s', 2, 4)).toEqual({ acquired: false, holders: ['backup/a/s', 'backup/b/s'], position: 1, waiting: 1 });
+    expect(await slots.acquireSlot('node1', 'backup/d/s', 2, 5)).toEqual({ acquired: false, holders: ['backup/a/s', 'backup/b/s'], position: 2, waiting: 2 });
+    expect(await slots.acquireSlot('node1', 'backup/c/s', 2, 6)).toMatchObject({ acquired: false, position: 1, waiting: 2 });
+    expect((await slots.acquireSlot('node2', 'backup/x/s', 2, 6)).acquired).toBe(true); // another node's slots are its own
+    // a's slot goes to c, the first in the queue, not to a newcomer
+    expect(await slots.releaseSlot('backup/a/s', 2, 7)).toEqual({ granted: ['backup/c/s'] });
+    expect(await slots.acquireSlot('node1', 'backup/e/s', 2, 8)).toMatchObject({ acquired: false, position: 2, waiting: 2 });
+    expect(await slots.acquireSlot('node1', 'backup/c/s', 2, 9)).toMatchObject({ acquired: true, waiting: 2 });
+    // d gives up its place (cancelled while queued): no slot is free, nobody is handed one
+    expect(await slots.releaseSlot('backup/d/s', 2, 10)).toEqual({ granted: [] });
+    expect(await slots.releaseSlot('backup/b/s', 2, 11)).toEqual({ granted: ['backup/e/s'] });
+    expect((await slots.slots('node1')).map((x) => x.holder).sort()).toEqual(['backup/c/s', 'backup/e/s']);
+    expect(await slots.releaseSlot('backup/unknown', 2, 12)).toEqual({ granted: [] });
+    expect((await slots.acquireSlot('node1', 'backup/f/s', -1, 13)).acquired).toBe(true); // unlimited
+    expect((await slots.acquireSlot('node3', 'backup/g/s', 0, 14)).acquired).toBe(false); // 0: never ships
   });
 });

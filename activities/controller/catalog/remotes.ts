@@ -30,6 +30,15 @@ export interface LastBackupRecord {
   updatedAt: number;
 }
 
+/** The answer to a slot request: taken, or the place in the node's queue (1 = next). */
+export interface SlotAnswer {
+  acquired: boolean;
+  holders: string[];
+  position: number;
+  /** backups queued for the node's slots (not counting the asker once it has a slot) */
+  waiting: number;
+}
+
 export interface BackupSlot {
   node: string;
   holder: string;
@@ -120,22 +129,62 @@ export class RemoteStore {
   }
 
   /**
-   * Takes one of `limit` shipping slots of a node for `holder` (idempotent for the same holder).
-   * Returns the holders of the node's slots when all are taken. limit < 0: unlimited.
+   * Takes one of `limit` shipping slots of a node for `holder` (idempotent for the same holder),
+   * first come, first served: a free slot goes to a newcomer only when nobody queued before it is
+   * waiting. Not acquired: `holder` joins (or keeps its place in) the node's queue; the answer names
+   * the slots' holders and its place in the queue. limit < 0: unlimited.
    */
-  async acquireSlot(node: string, holder: string, limit: number, now: number): Promise<{ acquired: boolean; holders: string[] }> {
+  async acquireSlot(node: string, holder: string, limit: number, now: number): Promise<SlotAnswer> {
     return this.db.tx(async (tx) => {
-      const rows = await tx.all<{ holder: string }>(`SELECT holder FROM backup_slots WHERE node = ? ORDER BY acquired_at, holder`, [node]);
-      const holders = rows.map((r) => String(r.holder));
-      if (holders.includes(holder)) return { acquired: true, holders };
-      if (limit >= 0 && holders.length >= limit) return { acquired: false, holders };
-      await tx.run(`INSERT INTO backup_slots (node, holder, acquired_at) VALUES (?, ?, ?)`, [node, holder, now]);
-      return { acquired: true, holders: [...holders, holder] };
+      const holders = (await tx.all<{ holder: string }>(`SELECT holder FROM backup_slots WHERE node = ? ORDER BY acquired_at, holder`, [node])).map((r) => String(r.holder));
+      const waiters = (await tx.all<{ holder: string }>(`SELECT holder FROM backup_slot_waiters WHERE node = ? ORDER BY queued_at, holder`, [node])).map((r) => String(r.holder));
+      const queued = waiters.indexOf(holder);
+      if (holders.includes(holder)) {
+        if (queued >= 0) await tx.run(`DELETE FROM backup_slot_waiters WHERE holder = ?`, [holder]);
+        return { acquired: true, holders, position: 0, waiting: waiters.length - (queued >= 0 ? 1 : 0) };
+      }
+      const ahead = queued >= 0 ? queued : waiters.length;
+      const free = limit < 0 ? Infinity : limit - holders.length;
+      if (ahead < free) {
+        await tx.run(`INSERT INTO backup_slots (node, holder, acquired_at) VALUES (?, ?, ?)`, [node, holder, now]);
+        if (queued >= 0) await tx.run(`DELETE FROM backup_slot_waiters WHERE holder = ?`, [holder]);
+        return { acquired: true, holders: [...holders, holder], position: 0, waiting: waiters.length - (queued >= 0 ? 1 : 0) };
+      }
+      if (queued < 0) await tx.run(`INSERT INTO backup_slot_waiters (holder, node, queued_at) VALUES (?, ?, ?)`, [holder, node, now]);
+      return { acquired: false, holders, position: ahead + 1, waiting: queued >= 0 ? waiters.length : waiters.length + 1 };
     });
   }
 
-  async releaseSlot(holder: string): Promise<void> {
-    await this.db.run(`DELETE FROM backup_slots WHERE holder = ?`, [holder]);
+  /** The node whose slot `holder` has or waits for. */
+  async slotNodeOf(holder: string): Promise<string | undefined> {
+    const r = await this.db.get<{ node: string }>(
+      `SELECT node FROM backup_slots WHERE holder = ? UNION ALL SELECT node FROM backup_slot_waiters WHERE holder = ?`, [holder, holder]);
+    return r ? String(r.node) : undefined;
+  }
+
+  /**
+   * Gives up `holder`'s slot or its place in the queue, and hands the node's free slots (of
+   * `limit`) to the first waiters, who are returned: the caller tells them (they wait for a signal).
+   */
+  async releaseSlot(holder: string, limit: number, now: number): Promise<{ granted: string[] }> {
+    return this.db.tx(async (tx) => {
+      const row = await tx.get<{ node: string }>(
+        `SELECT node FROM backup_slots WHERE holder = ? UNION ALL SELECT node FROM backup_slot_waiters WHERE holder = ?`, [holder, holder]);
+      await tx.run(`DELETE FROM backup_slots WHERE holder = ?`, [holder]);
+      await tx.run(`DELETE FROM backup_slot_waiters WHERE holder = ?`, [holder]);
+      if (!row) return { granted: [] };
+      const node = String(row.node);
+      const taken = Number((await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM backup_slots WHERE node = ?`, [node]))?.n ?? 0);
+      const free = limit < 0 ? Infinity : limit - taken;
+      if (free <= 0) return { granted: [] };
+      const next = (await tx.all<{ holder: string }>(`SELECT holder FROM backup_slot_waiters WHERE node = ? ORDER BY queued_at, holder`, [node]))
+        .map((r) => String(r.holder)).slice(0, free === Infinity ? undefined : free);
+      for (const h of next) {
+        await tx.run(`INSERT INTO backup_slots (node, holder, acquired_at) VALUES (?, ?, ?)`, [node, h, now]);
+        await tx.run(`DELETE FROM backup_slot_waiters WHERE holder = ?`, [h]);
+      }
+      return { granted: next };
+    });
   }
 
   async slots(node?: string): Promise<BackupSlot[]> {

@@ -227,6 +227,15 @@ const MIGRATIONS: Record<number, string[]> = {
       PRIMARY KEY (resource, snapshot)
     )`,
   ],
+  // 10: the queue of backups waiting for a shipping slot of their node (MaxConcurrentBackupsPerNode):
+  // slots go to waiters first come, first served; a released slot is handed to the next waiter.
+  10: [
+    `CREATE TABLE IF NOT EXISTS backup_slot_waiters (
+      holder TEXT PRIMARY KEY,
+      node TEXT NOT NULL,
+      queued_at BIGINT NOT NULL
+    )`,
+  ],
   // 5: evacuation and eviction: one row per node being evacuated/evicted, one per resource move
   // (the replacement chosen for the node's replica, reused by a retried or re-issued evacuation).
   5: [
