@@ -14,7 +14,8 @@ import { openSecret } from './backup/secret-box.js';
 import { restoreFromS3, shipToS3 } from './backup/pipeline.js';
 import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './backup/upload.js';
 import { backupFailure } from './backup/failures.js';
-import { getLogicalVolume } from './host/lvm.js';
+import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
+import { lvSizeFor } from './resources.js';
 import { thinRecvArgs, thinSendArgs } from './host/thin.js';
 
 export interface ShipVolumeInput {
@@ -74,6 +75,20 @@ export function createBackupNodeActivities(deps: { node: string }) {
     async backupLvsPresent(input: { vg: string; lvs: string[] }): Promise<boolean> {
       for (const lv of input.lvs) if (!(await getLogicalVolume(input.vg, lv))) return false;
       return true;
+    },
+
+    /**
+     * `backup restore --download-only`: thin LVs to receive a chain into, sized as a resource's LVs
+     * (data + DRBD metadata), so that a resource restored from their snapshots has room for its
+     * metadata. Idempotent.
+     */
+    async backupCreateReceiveLvs(input: { vg: string; thinPool: string; volumes: { lv: string; sizeBytes: number }[] }): Promise<void> {
+      for (const v of input.volumes) await ensureThinVolume({ vg: input.vg, pool: input.thinPool, name: v.lv, sizeBytes: lvSizeFor(v.sizeBytes) });
+    },
+
+    /** Removes LVs (absent ones count as removed). */
+    async backupRemoveLvs(input: { vg: string; lvs: string[] }): Promise<void> {
+      for (const lv of input.lvs) await removeLogicalVolume(input.vg, lv);
     },
 
     async backupShipVolume(input: ShipVolumeInput): Promise<ShipVolumeResult> {

@@ -163,6 +163,74 @@ describe('backups of a replicated resource', () => {
   }, 120_000);
 });
 
+describe('a restore into other storage pools, or only as snapshots', () => {
+  it("records the source pool in the .meta where LINSTOR does: the storage layer's volume", async () => {
+    const info = JSON.parse(String((await ok(['backup', 'info', 'bk', incId, '-m'])).stdout)) as { meta: { layerData: unknown } };
+    expect(info.meta.layerData).toMatchObject({ kind: 'storage', rscNameSuffix: '', vlms: [{ vlmNr: 0, storPoolApi: { storPoolName: 'pool1', deviceProviderKind: 'LVM_THIN' } }] });
+  });
+
+  it('refuses an unknown target pool, a pool of the wrong provider and a rename of no pool of the backup, before anything is made', async () => {
+    await ok(['sp', 'c', 'lvmthin', 'node3', 'fast', 'vg/thinpool']);
+    const keys = await bucketKeys();
+    const lvsBefore = String((await cluster.sim(['state', 'node3'])).stdout);
+    const unknown = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1=nosuch']);
+    expect({ code: unknown.exitCode, err: unknown.stderr }).toEqual({ code: 3, err: expect.stringContaining("storage pool 'nosuch' (volume 0, from the backup's pool 'pool1') does not exist on node 'node3'") });
+    const wrongKind = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1=DfltDisklessStorPool']);
+    expect({ code: wrongKind.exitCode, err: wrongKind.stderr }).toEqual({ code: 5, err: expect.stringContaining("storage pool 'DfltDisklessStorPool' on node 'node3' (volume 0, from the backup's pool 'pool1') is DISKLESS") });
+    const typo = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pol1=fast']);
+    expect({ code: typo.exitCode, err: typo.stderr }).toEqual({ code: 2, err: expect.stringContaining("--storpool-rename names pool 'pol1', but the backup's volumes come from 'pool1'") });
+    const notAPair = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1']);
+    expect({ code: notAPair.exitCode, err: notAPair.stderr }).toEqual({ code: 2, err: expect.stringContaining("--storpool-rename 'pool1' is not OLD=NEW") });
+    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name)).not.toContain('bk0x');
+    expect(String((await cluster.sim(['state', 'node3'])).stdout)).toBe(lvsBefore);
+    expect(await bucketKeys()).toEqual(keys);
+  }, 60_000);
+
+  it('backup info says what a restore downloads and needs, per source pool and the pool it goes to, with the space left on the node', async () => {
+    type Info = { rsc: string; full: string; latest: string; count: number; dl_size_kib: number; alloc_size_kib: number; storpools: { name: string; provider_kind: string; target_name: string; remaining_space_kib?: number; vlms: { name: string; dl_size_kib: number; alloc_size_kib: number }[] }[] };
+    const info = JSON.parse(String((await ok(['backup', 'info', 'bk', '--id', incId, '-n', 'node3', '--storpool-rename', 'pool1=fast', '-m'])).stdout)) as Info;
+    expect(info).toMatchObject({ rsc: 'bk0', full: fullId, latest: incId, count: 2, alloc_size_kib: VOLUME / 1024 });
+    expect(info.storpools).toMatchObject([{ name: 'pool1', provider_kind: 'LVM_THIN', target_name: 'fast', vlms: [{ name: incId.replace('_back_', '_00000_back_'), alloc_size_kib: VOLUME / 1024 }] }]);
+    expect(info.dl_size_kib).toBeGreaterThan(DATA / 1024);
+    expect(info.dl_size_kib).toBe(info.storpools[0]!.vlms[0]!.dl_size_kib);
+    const fast = (await cluster.client.storagePools.list()).find((p) => p.node_name === 'node3' && p.storage_pool_name === 'fast')!;
+    // the free space the node last reported, less the volume (the pool's figure may move between the two calls)
+    expect(Math.abs(info.storpools[0]!.remaining_space_kib! + VOLUME / 1024 - fast.free_capacity!)).toBeLessThan(fast.free_capacity! * 0.05);
+    const byResource = await ok(['backup', 'info', 'bk', '--resource', 'bk0']);
+    expect(byResource.stdout).toContain(`full backup: ${fullId}, latest: ${incId}, backups in the chain: 2`);
+    expect(byResource.stdout).toMatch(/┊ pool1 \(LVM_THIN\)\s+┊ pool1\s+┊/);
+    const missing = await cluster.ferry(['backup', 'info', 'bk', '--id', incId, '-n', 'node3', '--storpool-rename', 'pool1=nosuch']);
+    expect({ code: missing.exitCode, err: missing.stderr }).toEqual({ code: 3, err: expect.stringContaining("storage pool 'nosuch'") });
+  }, 60_000);
+
+  it('receives every volume into the renamed pool: --storpool-rename pool1=fast', async () => {
+    const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0f', '--id', incId, '--storpool-rename', 'pool1=fast']);
+    expect(r.stdout).toContain(`'bk0f' restored on node3 (pool fast) from ${fullId} -> ${incId}`);
+    expect((await cluster.client.resources.list({ resources: ['bk0f'] })).map((x) => [x.node_name, x.props.StorPoolName])).toEqual([['node3', 'fast']]);
+    expect(sha(readVolume('node3', 'bk0f'))).toBe(sha(expected));
+    await ok(['rd', 'd', 'bk0f']);
+  }, 120_000);
+
+  it('--download-only leaves the chain as snapshots of a resource definition with no resource; a snapshot restore brings the bytes back', async () => {
+    const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0d', '--id', incId, '--download-only', '-m']);
+    const res = JSON.parse(String(r.stdout)).result as { snapshots: string[]; chain: string[]; storagePool: string };
+    const snaps = [fullId, incId].map((id) => id.replace(/^bk0_/, ''));
+    expect(res).toMatchObject({ chain: [fullId, incId], snapshots: snaps, storagePool: 'pool1' });
+    expect(await cluster.client.resources.list({ resources: ['bk0d'] })).toEqual([]);
+    const l = await ok(['s', 'l']);
+    for (const s of snaps) expect(l.stdout).toMatch(new RegExp(`┊ bk0d\\s+┊ ${s}\\s+┊ node3\\s+┊ 0: 64(\\.00)? MiB ┊[^┊]+┊ Successful ┊`));
+    const lvs = String((await cluster.sim(['state', 'node3'])).stdout);
+    for (const s of snaps) expect(lvs).toContain(`bk0d_00000_${s}`);
+    expect(lvs).not.toMatch(/bk0d_00000(?!_)/); // the working LV is gone
+    await ok(['s', 'r', 'r', '--from-resource', 'bk0d', '--from-snapshot', snaps[1]!, '--to-resource', 'bk0e']);
+    expect((await cluster.client.resources.list({ resources: ['bk0e'] })).map((x) => x.node_name)).toEqual(['node3']);
+    expect(sha(readVolume('node3', 'bk0e'))).toBe(sha(expected));
+    await ok(['rd', 'd', 'bk0e']);
+    for (const s of snaps) await ok(['s', 'd', 'bk0d', s]);
+    await ok(['rd', 'd', 'bk0d']);
+  }, 120_000);
+});
+
 describe('a shipment', () => {
   it('survives its agent being killed mid-upload: the stored parts are not sent again, the backup restores byte-exact', async () => {
     await ok(['rd', 'c', 'bk1']);
