@@ -379,14 +379,18 @@ describe('damaged backups', () => {
     const damaged = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk1bad', '--resource', 'bk1']);
     expect(damaged.exitCode).not.toBe(0);
     expect(damaged.stderr).toMatch(/backup data is damaged: checksum mismatch in s3:\/\/[^ ]+ part 1/);
+    const damagedDownload = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk1dl', '--resource', 'bk1', '--download-only']);
+    expect(damagedDownload.exitCode).not.toBe(0);
+    expect(damagedDownload.stderr).toMatch(/backup data is damaged: checksum mismatch in s3:\/\/[^ ]+ part 1/);
+    expect((await ok(['s', 'l'])).stdout).not.toContain('bk1dl');
     // the incremental of bk0 loses its data object
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: incId.replace('_back_', '_00000_back_') }));
     const missing = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk0again', '--id', incId]);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toMatch(/data object bk0_00000_back_\d{8}_\d{6} of backup bk0_back_\d{8}_\d{6} is missing/);
-    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name).filter((n) => n === 'bk1bad' || n === 'bk0again')).toEqual([]);
+    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name).filter((n) => n === 'bk1bad' || n === 'bk0again' || n === 'bk1dl')).toEqual([]);
     const lvs = String((await cluster.sim(['state', 'node2'])).stdout);
-    expect(lvs).not.toMatch(/bk1bad_|bk0again_/);
+    expect(lvs).not.toMatch(/bk1bad_|bk0again_|bk1dl_/);
   }, 120_000);
 
   it('are deleted with their dependents only with --cascade; --dry-run only lists', async () => {
