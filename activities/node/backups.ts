@@ -53,6 +53,7 @@ export interface RestoreVolumeInput {
   key: string;
   parts: { partNumber: number; size: number; sha256: string }[] | null;
   sha256: string | null;
+  /** recorded in the .meta; not checked here: zstd checks its frame checksum as it decompresses verified parts */
   uncompressedSha256: string | null;
   vg: string;
   lv: string;
@@ -135,8 +136,8 @@ export function createBackupNodeActivities(deps: { node: string }) {
       }
     },
 
-    /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256. */
-    async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number; uncompressedBytes: number }> {
+    /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256 before zstd sees it. */
+    async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number }> {
       const ctx = Context.current();
       const timer = setInterval(() => ctx.heartbeat({ key: input.key }), 1000);
       let s3: ReturnType<typeof s3Of> | undefined;
@@ -146,11 +147,10 @@ export function createBackupNodeActivities(deps: { node: string }) {
           s3, bucket: input.remote.bucket, key: input.key, sink: ['thin_recv', ...thinRecvArgs({ vg: input.vg, lv: input.lv })],
           ...(input.parts ? { parts: input.parts } : {}),
           ...(input.sha256 ? { expectedSha256: input.sha256 } : {}),
-          ...(input.uncompressedSha256 ? { expectedUncompressedSha256: input.uncompressedSha256 } : {}),
           signal: ctx.cancellationSignal,
-          onProgress: (d, o) => ctx.heartbeat({ key: input.key, downloadedBytes: d, writtenBytes: o }),
+          onProgress: (d) => ctx.heartbeat({ key: input.key, downloadedBytes: d }),
         });
-        return { bytes: r.bytes, uncompressedBytes: r.uncompressedBytes };
+        return { bytes: r.bytes };
       } catch (e) {
         throw backupFailure(e, input.remote.name);
       } finally {
