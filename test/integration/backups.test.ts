@@ -1,13 +1,17 @@
 // The operator's story of backups to S3 on three simulated hosts and the harness's real S3 server:
 // a remote whose keys never show, a full backup of a replicated resource, an incremental one that
 // stores only what changed, a restore of the chain into a new resource on another node with the
-// same bytes, a shipment that survives its agent being killed without sending stored parts again,
+// same bytes, the same into a renamed storage pool (--storpool-rename, refused before anything is
+// made when the pool is unknown or of another provider) or only as snapshots (--download-only, then
+// a snapshot restore), backup info's sizes and target pools, python-linstor's backup_info and
+// backup_restore, a shipment that survives its agent being killed without sending stored parts again,
 // an aborted backup that leaves nothing behind, clear errors for bad remotes and names, and the
 // keys absent from workflow history and from every log file.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createCipheriv, createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
@@ -228,6 +232,28 @@ describe('a restore into other storage pools, or only as snapshots', () => {
     await ok(['rd', 'd', 'bk0e']);
     for (const s of snaps) await ok(['s', 'd', 'bk0d', s]);
     await ok(['rd', 'd', 'bk0d']);
+  }, 120_000);
+});
+
+describe("LINSTOR's Python library (python-linstor)", () => {
+  const PYTHON = join(process.cwd(), '.tools/venv/bin/python');
+  const SCRIPT = join(process.cwd(), 'test/fixtures/linstor-client/linstor_story.py');
+  const python = (args: string[]) => execa(PYTHON, [SCRIPT, `linstor://127.0.0.1:${new URL(cluster.controllerUrl).port}`, ...args], { reject: false, timeout: 60_000 });
+
+  it('asks backup_info with stor_pool_map and backup_restore with stor_pool_map and download_only, and ferry does as asked', async () => {
+    const info = await python(['backup-info', 'bk', incId, 'node3', JSON.stringify({ pool1: 'fast' })]);
+    expect({ code: info.exitCode, err: info.stderr }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(info.stdout)).toMatchObject({ rsc: 'bk0', full: fullId, latest: incId, count: 2, storpools: [{ name: 'pool1', provider_kind: 'LVM_THIN', target_name: 'fast' }] });
+    const r = await python(['backup-restore', 'bk', 'node3', 'bk0p', incId, JSON.stringify({ pool1: 'fast' }), '1']);
+    expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 0, err: '' });
+    const snaps = [fullId, incId].map((id) => id.replace(/^bk0_/, ''));
+    await cluster.eventually('the download-only restore recorded its snapshots', async () =>
+      (await cluster.client.snapshots.list({ resources: ['bk0p'] })).filter((x) => x.state === 'Successful').length === 2, 60_000);
+    const listed = await cluster.client.snapshots.list({ resources: ['bk0p'] });
+    expect(listed.map((x) => [x.name, x.snapshots.map((n) => [n.node_name, n.storage_pool_name])]).sort()).toEqual(snaps.map((n) => [n, [['node3', 'fast']]]).sort());
+    expect(await cluster.client.resources.list({ resources: ['bk0p'] })).toEqual([]);
+    for (const s of snaps) await ok(['s', 'd', 'bk0p', s]);
+    await ok(['rd', 'd', 'bk0p']);
   }, 120_000);
 });
 
