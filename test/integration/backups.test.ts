@@ -17,7 +17,7 @@ import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDrbdDevice } from '../../sim/drbd/device.js';
 
 const nodes = ['node1', 'node2', 'node3'];
@@ -232,6 +232,29 @@ describe('a restore into other storage pools, or only as snapshots', () => {
     await ok(['rd', 'd', 'bk0e']);
     for (const s of snaps) await ok(['s', 'd', 'bk0d', s]);
     await ok(['rd', 'd', 'bk0d']);
+  }, 120_000);
+});
+
+describe('a backup whose .meta records no storage pool (ferry before it did)', () => {
+  it("restores into the node's first LVM_THIN pool, or --storage-pool; a rename is refused as it has nothing to rename", async () => {
+    const key = `${incId}.meta`;
+    const original = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+    const meta = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ...meta, layerData: { kind: 'STORAGE', rscNameSuffix: '', children: [] } }) }));
+    try {
+      const rename = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId, '--storpool-rename', 'pool1=fast']);
+      expect({ code: rename.exitCode, err: rename.stderr }).toEqual({ code: 2, err: expect.stringContaining('this backup does not record its storage pools') });
+      // node3's LVM_THIN pools by name: fast, pool1
+      const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId]);
+      expect(r.stdout).toContain("'bk0o' restored on node3 (pool fast)");
+      expect(sha(readVolume('node3', 'bk0o'))).toBe(sha(expected));
+      await ok(['rd', 'd', 'bk0o']);
+      const given = await ok(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId, '--storage-pool', 'pool1']);
+      expect(given.stdout).toContain("'bk0o' restored on node3 (pool pool1)");
+      await ok(['rd', 'd', 'bk0o']);
+    } finally {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
+    }
   }, 120_000);
 });
 
