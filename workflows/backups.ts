@@ -10,8 +10,10 @@
 //
 // backupRestore (`backup-restore/<target>`): the chain full → target from the bucket, a new
 // resource definition with the backup's volume sizes on one node, LVs received in chain order
-// (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node. Any failure removes
-// what was made (LVs, .res, catalog rows).
+// (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node, in the pool the API
+// chose (--storpool-rename, checked before the workflow starts). With downloadOnly: only snapshots
+// of the new definition, one per chain element, no resource. Any failure removes what was made
+// (LVs, snapshots, .res, catalog rows).
 import {
   ActivityCancellationType, CancellationScope, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
