@@ -10,10 +10,11 @@ import { ConflictError, FerryError, NotFoundError, ValidationError } from '../co
 import { createHash, randomUUID } from 'node:crypto';
 import { backupIdOf, defaultSnapshotName, parseBackupId, parseBackupTimestamp } from '../core/backup-names.js';
 import type { BackupSelector } from '../core/backup-selection.js';
-import { baseBackupIdOf } from '../core/backup-meta.js';
+import { baseBackupIdOf, dataKeysOf, ferryVolumeOf, sourcePoolsOf, type BackupMeta } from '../core/backup-meta.js';
+import { resolveRestorePools, storPoolMapFromJson } from '../core/backup-restore-pools.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
 import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
-import type { Catalog, RemoteRecord } from '../activities/controller/catalog/index.js';
+import { DISKLESS_POOL, type Catalog, type RemoteRecord } from '../activities/controller/catalog/index.js';
 import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
 import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
 import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../activities/node/backup/secret-box.js';
@@ -234,6 +235,35 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   });
 
+  /**
+   * The backup a restore or `backup info` starts from (`--id`, or the newest committed backup of
+   * `--resource`) and its `.meta`; NotFoundError when there is none.
+   */
+  async function targetBackup(r: RemoteRecord, sel: { id?: string; resource?: string }): Promise<{ id: string; meta: BackupMeta }> {
+    return withS3(r, async (s3) => {
+      let id = sel.id !== undefined ? backupIdOf(sel.id) : undefined;
+      if (id === undefined) {
+        const { backups } = await listBackups({ s3, bucket: r.bucket, rsc: sel.resource! });
+        id = backups.filter((b) => b.committed).at(-1)?.id;
+        if (id === undefined) throw new NotFoundError('backup', sel.resource!, `no backup of resource '${sel.resource}' in remote '${r.name}'`);
+      }
+      return { id, meta: (await readBackupMeta(s3, r.bucket, id)).meta };
+    });
+  }
+
+  /** The target pool of every volume of a backup on a node (`--storpool-rename`, `--storage-pool`), checked. */
+  async function restorePools(node: string, meta: BackupMeta, rename: Record<string, string>, storagePool: string | undefined) {
+    const sources = sourcePoolsOf(meta);
+    const volumes = Object.keys(meta.backups).map(Number).sort((a, b) => a - b).map((vlmNr) => ({ vlmNr, ...(sources.has(vlmNr) ? { source: sources.get(vlmNr)! } : {}) }));
+    const targetPools = [...(await catalog.storagePools.list(node)), { name: DISKLESS_POOL, provider: 'DISKLESS', freeBytes: null }];
+    return resolveRestorePools({ node, volumes, rename, ...(storagePool !== undefined ? { storagePool } : {}), targetPools });
+  }
+
+  /**
+   * LINSTOR's restore (python-linstor `backup_restore`: node_name, target_rsc_name, src_rsc_name |
+   * last_backup, stor_pool_map, download_only), plus ferry's stor_pool_name. Everything is checked
+   * here, before the workflow downloads or creates anything: names, the target pools of every volume.
+   */
   app.post<{ Params: { remote: string } } & Wait>('/v1/remotes/:remote/backups/restore', async (req, reply) => {
     try {
       const b = (req.body ?? {}) as Record<string, unknown>;
@@ -243,17 +273,19 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
       });
       if ((input.resource === undefined) === (input.backupId === undefined)) throw new ValidationError('src_rsc_name', 'give either the source resource (--resource) or a backup id (--id), not both or neither');
       if (input.backupId !== undefined) parseBackupId(input.backupId);
-      await requireRemote(input.remote);
+      const rename = storPoolMapFromJson(b.stor_pool_map);
+      const downloadOnly = bool(b.download_only);
+      const r = await requireRemote(input.remote);
       const node = await catalog.nodes.get(input.targetNode);
       if (!node) throw new NotFoundError('node', input.targetNode);
       if (await catalog.resources.getDefinition(input.targetResource)) throw new ConflictError('resource definition', input.targetResource, 'exists', `resource definition '${input.targetResource}' already exists; restore into a new name`);
-      const pools = (await catalog.storagePools.list(input.targetNode)).filter((p) => p.provider === 'LVM_THIN');
-      const pool = input.storagePool ?? pools[0]?.name;
-      if (!pool || !pools.some((p) => p.name === pool)) throw new NotFoundError('storage pool', pool ?? '', `no LVM_THIN storage pool ${pool ? `'${pool}' ` : ''}on node '${input.targetNode}'`);
+      const target = await targetBackup(r, { ...(input.backupId !== undefined ? { id: input.backupId } : {}), ...(input.resource !== undefined ? { resource: input.resource } : {}) });
+      const pools = await restorePools(input.targetNode, target.meta, rename, input.storagePool);
       return await mutate(reply, req.query.wait === 'true', 'backupRestore', backupWorkflowIds.restoreBackup(input.targetResource),
-        [{ remote: input.remote, targetNode: input.targetNode, targetResource: input.targetResource, storagePool: pool,
-          ...(input.backupId !== undefined ? { id: backupIdOf(input.backupId) } : {}), ...(input.resource !== undefined ? { resource: input.resource } : {}) }],
-        `Resource '${input.targetResource}' restored on '${input.targetNode}'.`, { RscDfn: input.targetResource, Node: input.targetNode, Remote: input.remote });
+        [{ remote: input.remote, targetNode: input.targetNode, targetResource: input.targetResource, storagePool: pools.storagePool, id: target.id,
+          ...(downloadOnly ? { downloadOnly: true } : {}) }],
+        downloadOnly ? `Backup ${target.id} downloaded to '${input.targetNode}' as snapshots of '${input.targetResource}'.` : `Resource '${input.targetResource}' restored on '${input.targetNode}'.`,
+        { RscDfn: input.targetResource, Node: input.targetNode, Remote: input.remote });
     } catch (e) {
       return refuse(reply, e);
     }
@@ -315,6 +347,79 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
         `Deleted ${plan.selected}${plan.dependents.length > 0 ? ` with ${plan.dependents.length} dependent backup(s)` : ''}.`, { Remote: r.name, Selection: plan.selected });
     } catch (e) {
       if (e instanceof z.ZodError) return reply.code(400).send(apiError(e.issues.map((i) => i.message).join('; ')));
+      return refuse(reply, e);
+    }
+  });
+
+  /**
+   * LINSTOR's `backup info` (POST /v1/remotes/R/backups/info, python-linstor `backup_info`:
+   * src_rsc_name | last_backup, node_name, stor_pool_map): the chain a restore would download, its
+   * download size and the space the volumes need, per source storage pool with the pool it would
+   * be restored into; with node_name, the pools are checked as a restore checks them and each one's
+   * free space after the restore is given (the download is streamed, so only the volumes count).
+   */
+  app.post<{ Params: { remote: string } }>('/v1/remotes/:remote/backups/info', async (req, reply) => {
+    try {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const resource = b.src_rsc_name === undefined || b.src_rsc_name === null ? undefined : parseInput(resourceDefinitionNameSchema, b.src_rsc_name, 'src_rsc_name');
+      const id = typeof b.last_backup === 'string' && b.last_backup !== '' ? b.last_backup : undefined;
+      if ((resource === undefined) === (id === undefined)) throw new ValidationError('src_rsc_name', 'give either the source resource (--resource) or a backup id (--id), not both or neither');
+      if (id !== undefined) parseBackupId(id);
+      const node = b.node_name === undefined || b.node_name === null ? undefined : parseInput(nodeNameSchema, b.node_name, 'node_name');
+      const rename = storPoolMapFromJson(b.stor_pool_map);
+      const r = await requireRemote(req.params.remote);
+      if (node !== undefined && !(await catalog.nodes.get(node))) throw new NotFoundError('node', node);
+      const target = await targetBackup(r, { ...(id !== undefined ? { id } : {}), ...(resource !== undefined ? { resource } : {}) });
+      const chain = await withS3(r, async (s3) => {
+        const out: { id: string; meta: BackupMeta }[] = [];
+        for (let cur: string | undefined = target.id, meta: BackupMeta | undefined = target.meta; cur !== undefined;) {
+          if (out.some((x) => x.id === cur)) throw new ConflictError('backup', target.id, 'state', `backup chain of ${target.id} loops at ${cur}`);
+          meta ??= (await readBackupMeta(s3, r.bucket, cur)).meta;
+          out.unshift({ id: cur, meta });
+          cur = baseBackupIdOf(meta);
+          meta = undefined;
+        }
+        return out;
+      });
+      const dlKib = await withS3(r, async (s3) => {
+        const sizes = new Map<number, number>();
+        for (const { meta } of chain) {
+          for (const { vlmNr, key } of dataKeysOf(meta)) {
+            const bytes = ferryVolumeOf(meta, key)?.compressedBytes ?? (await objectSize(s3, r.bucket, key)) ?? 0;
+            sizes.set(vlmNr, (sizes.get(vlmNr) ?? 0) + Math.ceil(bytes / 1024));
+          }
+        }
+        return sizes;
+      });
+      const sources = sourcePoolsOf(target.meta);
+      const vlmNrs = Object.keys(target.meta.backups).map(Number).sort((a, c) => a - c);
+      const allocKib = (n: number) => target.meta.rscDfn?.vlmDfns?.[String(n)]?.size ?? 0;
+      const plan = node !== undefined ? await restorePools(node, target.meta, rename, undefined) : undefined;
+      const nodePools = node !== undefined ? await catalog.storagePools.list(node) : [];
+      const groups = new Map<string, { name: string; provider_kind?: string; target_name: string; remaining_space_kib?: number; vlms: unknown[] }>();
+      for (const n of vlmNrs) {
+        const src = sources.get(n);
+        const name = src?.storagePool ?? '';
+        const targetName = plan?.volumes.find((v) => v.vlmNr === n)?.targetPool ?? (src ? rename[src.storagePool] ?? src.storagePool : '');
+        const g = groups.get(name) ?? { name, ...(src?.provider ? { provider_kind: src.provider } : {}), target_name: targetName, vlms: [] };
+        const key = target.meta.backups[String(n)]?.[0]?.name;
+        g.vlms.push({ ...(key ? { name: key } : {}), layer_type: 'STORAGE', dl_size_kib: dlKib.get(n) ?? 0, alloc_size_kib: allocKib(n), usable_size_kib: allocKib(n) });
+        groups.set(name, g);
+      }
+      if (node !== undefined) {
+        for (const g of groups.values()) {
+          const free = nodePools.find((p) => p.name === g.target_name)?.freeBytes;
+          const used = [...groups.values()].filter((x) => x.target_name === g.target_name).flatMap((x) => x.vlms as { alloc_size_kib: number }[]).reduce((a, v) => a + v.alloc_size_kib, 0);
+          if (free !== null && free !== undefined) g.remaining_space_kib = Math.floor(free / 1024) - used;
+        }
+      }
+      const parsed = parseBackupId(target.id);
+      return {
+        rsc: parsed.rsc, snap: parsed.snapName, full: chain[0]!.id, latest: target.id, count: chain.length,
+        dl_size_kib: [...dlKib.values()].reduce((a, v) => a + v, 0), alloc_size_kib: vlmNrs.reduce((a, n) => a + allocKib(n), 0),
+        storpools: [...groups.values()],
+      };
+    } catch (e) {
       return refuse(reply, e);
     }
   });

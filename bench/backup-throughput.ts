@@ -4,7 +4,8 @@
 //   b  multipart upload of the already-compressed bytes: ferry's uploader with concurrency 1 and N,
 //      and @aws-sdk/lib-storage's Upload for reference
 //   c  ferry's pipeline: source | zstd | upload (in a child process, for its peak RSS)
-//   restore: one plain GET | zstd -d → /dev/null, vs ferry's verified ranged download | zstd -d | sink
+//   restore: one plain GET | zstd -d → /dev/null (and → dd, the sink ferry feeds), vs ferry's verified
+//            ranged download | zstd -d | dd
 // Goal: c ≥ 0.9 × min(a, b) in MB/s of the uncompressed stream.
 //
 //   npx tsc -p tsconfig.json && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node dist/bench/backup-throughput.js [GiB=1] [concurrency=4]
@@ -62,7 +63,7 @@ async function childMode(): Promise<void> {
     out = await shipToS3({ source: ['cat', file!], s3, bucket: bucket!, key: key!, partSize: PART, concurrency: Number(conc), zstdLevel: 3 });
   } else {
     const meta = JSON.parse(extra!) as ShipResult;
-    out = await restoreFromS3({ s3, bucket: bucket!, key: key!, parts: meta.parts, expectedSha256: meta.sha256, expectedUncompressedSha256: meta.uncompressedSha256, sink: ['dd', 'of=/dev/null', 'bs=1M', 'status=none'], concurrency: Number(conc) });
+    out = await restoreFromS3({ s3, bucket: bucket!, key: key!, parts: meta.parts, expectedSha256: meta.sha256, sink: ['dd', 'of=/dev/null', 'bs=1M', 'status=none'], concurrency: Number(conc) });
   }
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, result: out }));
@@ -119,8 +120,18 @@ async function main(): Promise<void> {
       await z;
     });
     log(`r  one GET | zstd -d > /dev/null      ${(d.ms / 1000).toFixed(2)} s  ${rate(bytes, d.ms)} (out)`);
+    // the same with the sink ferry has to feed (zstd writes into dd directly, as ferry's restore does)
+    const d2 = await timed(async () => {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'volume_00000_back_20240101_000000' }));
+      const z = execa('zstd', ['-d', '-c', '-q'], { stdin: 'pipe', stdout: 'pipe', buffer: false });
+      const sink = execa('dd', ['of=/dev/null', 'bs=1M', 'status=none'], { stdin: z.stdout, buffer: false });
+      z.stdout.destroy();
+      await pipeline(res.Body as NodeJS.ReadableStream, z.stdin!);
+      await Promise.all([z, sink]);
+    });
+    log(`r  one GET | zstd -d | dd             ${(d2.ms / 1000).toFixed(2)} s  ${rate(bytes, d2.ms)} (out)`);
     const e = await inChild('restore', env, [raw, bucket, 'volume_00000_back_20240101_000000', String(concurrency), JSON.stringify({ parts: shipped.parts, sha256: shipped.sha256, uncompressedSha256: shipped.uncompressedSha256 })]);
-    log(`r  ferry verified ranged c=${concurrency} | zstd -d | dd  ${(e.ms / 1000).toFixed(2)} s  ${rate(bytes, e.ms)} (out)  peak RSS ${(e.maxRssKiB / 1024).toFixed(0)} MiB  ratio = ${(d.ms / e.ms).toFixed(2)}`);
+    log(`r  ferry verified ranged c=${concurrency} | zstd -d | dd  ${(e.ms / 1000).toFixed(2)} s  ${rate(bytes, e.ms)} (out)  peak RSS ${(e.maxRssKiB / 1024).toFixed(0)} MiB  ratio = ${(d.ms / e.ms).toFixed(2)} (vs the same sink: ${(d2.ms / e.ms).toFixed(2)})`);
     writeFileSync(join(dir, 'summary.txt'), lines.join('\n'));
     process.stdout.write(`\n--- for bench/RESULTS.md ---\n${lines.join('\n')}\n`);
   } finally {

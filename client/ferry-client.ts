@@ -1,7 +1,7 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
 import type { ErrorReport } from '../core/error-report.js';
-import type { BackupCreateResult } from '../workflows/backups.js';
+import type { BackupCreateResult, BackupRestoreResult } from '../workflows/backups.js';
 import type { RestoreNodeResult } from '../workflows/node-restore.js';
 import type { PlannedMove } from '../activities/controller/evacuation.js';
 import type { NodeJson, ResourceDefinitionJson, ResourceJson, StoragePoolJson, VolumeDefinitionJson } from '../api/linstor-shapes.js';
@@ -302,6 +302,16 @@ export class FerryClient {
     create: (b: { remote: string; resource: string; snapshot?: string; node?: string; full?: boolean }): Promise<Operation<BackupCreateResultJson>> =>
       this.mutate('POST', `/v1/remotes/${encodeURIComponent(b.remote)}/backups`, { rsc_name: b.resource, ...(b.snapshot ? { snap_name: b.snapshot } : {}), ...(b.node ? { node_name: b.node } : {}), incremental: !b.full }),
     info: (remote: string, id: string): Promise<{ id: string; meta: unknown }> => this.request('GET', `/v1/remotes/${encodeURIComponent(remote)}/backups/${encodeURIComponent(id)}`),
+    /**
+     * LINSTOR's `backup info --resource RSC | --id ID [-n NODE] [--storpool-rename ...]`: what a
+     * restore would download and need, per source storage pool and the pool it would go to (with
+     * `node`: checked as a restore checks it, and the space left there).
+     */
+    restoreInfo: (i: { remote: string; resource?: string; id?: string; node?: string; storPoolRename?: Record<string, string> }): Promise<BackupInfoJson> =>
+      this.request('POST', `/v1/remotes/${encodeURIComponent(i.remote)}/backups/info`, {
+        ...(i.resource ? { src_rsc_name: i.resource } : {}), ...(i.id ? { last_backup: i.id } : {}), ...(i.node ? { node_name: i.node } : {}),
+        ...(i.storPoolRename && Object.keys(i.storPoolRename).length > 0 ? { stor_pool_map: i.storPoolRename } : {}),
+      }),
     verify: (remote: string, id: string): Promise<{ id: string; ok: boolean; chain: string[]; problems: { backupId: string; key?: string; problem: string }[] }> =>
       this.request('POST', `/v1/remotes/${encodeURIComponent(remote)}/backups/${encodeURIComponent(id)}/verify`),
     /** With dryRun: only what would be deleted. */
@@ -325,9 +335,16 @@ export class FerryClient {
       if (d.dryRun) return this.request('DELETE', path);
       return this.mutate('DELETE', path);
     },
-    restore: (r: { remote: string; node: string; targetResource: string; resource?: string; id?: string; storagePool?: string }): Promise<Operation<{ resource: string; node: string; chain: string[] }>> =>
+    /**
+     * `backup restore`: the newest backup of `resource`, or backup `id` with its chain, into a new
+     * resource `targetResource` on `node`. `storPoolRename` maps the backup's storage pools to the
+     * node's (pools not named keep their name; `storagePool`: where those not named go instead);
+     * `downloadOnly`: only snapshots of `targetResource`, one per chain element, no resource.
+     */
+    restore: (r: BackupRestoreRequest): Promise<Operation<BackupRestoreResult>> =>
       this.mutate('POST', `/v1/remotes/${encodeURIComponent(r.remote)}/backups/restore`, {
         node_name: r.node, target_rsc_name: r.targetResource, ...(r.resource ? { src_rsc_name: r.resource } : {}), ...(r.id ? { last_backup: r.id } : {}), ...(r.storagePool ? { stor_pool_name: r.storagePool } : {}),
+        ...(r.storPoolRename && Object.keys(r.storPoolRename).length > 0 ? { stor_pool_map: r.storPoolRename } : {}), ...(r.downloadOnly ? { download_only: true } : {}),
       }),
     /** Cancels the running backup of a resource; its workflow aborts the upload and removes the snapshot. */
     abort: (resource: string): Promise<{ ret_code: number; message: string; workflow_id: string }[]> =>
@@ -491,6 +508,37 @@ export interface BackupJson {
 
 /** What a backup create operation returns: the backup workflow's own result type. */
 export type BackupCreateResultJson = BackupCreateResult;
+
+/** LINSTOR's BackupInfo: sizes in KiB. */
+export interface BackupInfoJson {
+  rsc: string;
+  snap?: string;
+  full: string;
+  latest: string;
+  count: number;
+  dl_size_kib: number;
+  alloc_size_kib: number;
+  storpools: {
+    /** the backup's pool ('' when its .meta does not record one) */
+    name: string;
+    provider_kind?: string;
+    target_name: string;
+    remaining_space_kib?: number;
+    vlms: { name?: string; layer_type: string; dl_size_kib: number; alloc_size_kib: number; usable_size_kib: number }[];
+  }[];
+}
+
+export interface BackupRestoreRequest {
+  remote: string;
+  node: string;
+  targetResource: string;
+  resource?: string;
+  id?: string;
+  storagePool?: string;
+  /** OLD: NEW storage pool names (python-linstor's stor_pool_map) */
+  storPoolRename?: Record<string, string>;
+  downloadOnly?: boolean;
+}
 
 /** The autoplacer's select filter of a resource group (LINSTOR's AutoSelectFilter). */
 export interface SelectFilterRequest {

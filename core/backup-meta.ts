@@ -191,6 +191,8 @@ export interface BuildBackupMetaVolume {
   vlmNr: number;
   /** volume size in KiB */
   sizeKiB: number;
+  /** the storage pool the volume was shipped from (recorded in layerData as LINSTOR does) */
+  storagePool?: string;
   dataKey: string;
   uncompressedBytes: number;
   compressedBytes: number;
@@ -218,6 +220,60 @@ export interface BuildBackupMetaInput {
   layerData?: unknown;
 }
 
+/**
+ * LINSTOR's layer tree of the shipped data: one storage layer (suffix ""), each volume with its
+ * storage pool under `storPoolApi` (LINSTOR's StorageRscPojo / StorPoolPojo as Jackson writes them:
+ * `kind` names the subtype, sizes in KiB). ferry ships from LVM_THIN pools only.
+ */
+function storageLayerData(volumes: readonly BuildBackupMetaVolume[]): StorageLayerData {
+  return {
+    kind: 'storage', rscNameSuffix: '', children: [],
+    vlms: volumes.map((v) => ({
+      kind: 'lvmThin', vlmNr: v.vlmNr, allocatedSize: v.sizeKiB, usableSize: v.sizeKiB, snapshotAllocatedSize: v.sizeKiB, snapshotUsableSize: v.sizeKiB,
+      ...(v.storagePool !== undefined ? { storPoolApi: { kind: 'storPool', storPoolName: v.storagePool, deviceProviderKind: 'LVM_THIN' } } : {}),
+    })),
+  };
+}
+
+interface StorageLayerData {
+  kind: 'storage';
+  rscNameSuffix: string;
+  children: unknown[];
+  vlms: { kind: string; vlmNr: number; allocatedSize: number; usableSize: number; snapshotAllocatedSize: number; snapshotUsableSize: number; storPoolApi?: { kind: 'storPool'; storPoolName: string; deviceProviderKind: string } }[];
+}
+
+/** Where a volume's data came from: its storage pool and that pool's provider, as the `.meta` records them. */
+export interface SourcePool {
+  storagePool: string;
+  /** LINSTOR's DeviceProviderKind, e.g. LVM_THIN; absent when the meta does not say */
+  provider?: string;
+}
+
+/**
+ * The source storage pool of each volume (by volume number), read from the storage layer of
+ * `layerData` wherever it sits in the layer tree (ferry writes it at the top; LINSTOR under DRBD,
+ * LUKS, ...), the data layer (suffix "") only. Volumes without a recorded pool are absent: metas of
+ * ferry before this field, or written by other tools.
+ */
+export function sourcePoolsOf(meta: BackupMeta): Map<number, SourcePool> {
+  const out = new Map<number, SourcePool>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as { kind?: unknown; rscNameSuffix?: unknown; children?: unknown; vlms?: unknown };
+    if (typeof n.kind === 'string' && n.kind.toLowerCase() === 'storage' && (n.rscNameSuffix ?? '') === '' && Array.isArray(n.vlms)) {
+      for (const v of n.vlms as { vlmNr?: unknown; storPoolApi?: { storPoolName?: unknown; deviceProviderKind?: unknown } }[]) {
+        const name = v?.storPoolApi?.storPoolName;
+        if (typeof v?.vlmNr !== 'number' || typeof name !== 'string' || name === '') continue;
+        const provider = v.storPoolApi?.deviceProviderKind;
+        out.set(v.vlmNr, { storagePool: name, ...(typeof provider === 'string' ? { provider } : {}) });
+      }
+    }
+    if (Array.isArray(n.children)) n.children.forEach(visit);
+  };
+  visit(meta.layerData);
+  return out;
+}
+
 /** A meta in LINSTOR's shape with ferry's fields filled in. basedOn is written as the parent's meta key, as LINSTOR does. */
 export function buildBackupMeta(input: BuildBackupMetaInput): BackupMeta {
   const baseId = input.base ? backupIdOf(input.base.id) : null;
@@ -241,7 +297,7 @@ export function buildBackupMeta(input: BuildBackupMetaInput): BackupMeta {
     startTimestamp: input.startTimestamp,
     finishTimestamp: input.finishTimestamp,
     ...(baseId ? { basedOn: `${baseId}.meta` } : {}),
-    layerData: input.layerData ?? { kind: 'STORAGE', rscNameSuffix: '', children: [] },
+    layerData: input.layerData ?? storageLayerData(input.volumes),
     rscDfn: { snapDfnProps: input.snapDfnProps ?? {}, rscDfnProps: input.rscDfnProps ?? {}, flags: 0, vlmDfns },
     rsc: { snapProps: {}, rscProps: {}, flags: 0, vlms },
     backups,

@@ -10,8 +10,10 @@
 //
 // backupRestore (`backup-restore/<target>`): the chain full → target from the bucket, a new
 // resource definition with the backup's volume sizes on one node, LVs received in chain order
-// (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node. Any failure removes
-// what was made (LVs, .res, catalog rows).
+// (`S3 | zstd -d | thin_recv`, checksums verified), then DRBD up on that node, in the pool the API
+// chose (--storpool-rename, checked before the workflow starts). With downloadOnly: only snapshots
+// of the new definition, one per chain element, no resource. Any failure removes what was made
+// (LVs, snapshots, .res, catalog rows).
 import {
   ActivityCancellationType, CancellationScope, condition, defineQuery, defineSignal, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
   upsertSearchAttributes, workflowInfo,
@@ -25,6 +27,7 @@ import type { RemoteChanges, RemoteRecord } from '../activities/controller/catal
 import { buildBackupMeta } from '../core/backup-meta.js';
 import type { BackupSelector } from '../core/backup-selection.js';
 import { snapshotLvOf } from '../core/backup-operations.js';
+import { parseBackupId } from '../core/backup-names.js';
 import { nodeQueueFor } from '../core/operations.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError', 'BackupAborted'];
@@ -280,7 +283,7 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         volumes: plan.volumes.map((v, i) => {
           const r = shipped[i]!;
           return {
-            vlmNr: v.vlmNr, sizeKiB: Math.ceil(v.sizeBytes / 1024), dataKey: v.dataKey, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.compressedBytes,
+            vlmNr: v.vlmNr, sizeKiB: Math.ceil(v.sizeBytes / 1024), ...(v.storagePool !== undefined ? { storagePool: v.storagePool } : {}), dataKey: v.dataKey, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.compressedBytes,
             partSize: r.partSize, parts: r.parts, sha256: r.sha256, uncompressedSha256: r.uncompressedSha256,
           };
         }),
@@ -334,7 +337,10 @@ export interface BackupRestoreInput {
   resource?: string;
   targetNode: string;
   targetResource: string;
+  /** the pool every volume is received into (the API resolved --storpool-rename / --storage-pool) */
   storagePool: string;
+  /** receive the chain as snapshots of the target resource definition; deploy no resource */
+  downloadOnly?: boolean;
 }
 
 export interface BackupRestoreResult {
@@ -342,6 +348,9 @@ export interface BackupRestoreResult {
   node: string;
   chain: string[];
   volumes: { vlmNr: number; sizeBytes: number }[];
+  storagePool?: string;
+  /** download-only: the snapshots made, one per chain element, full first */
+  snapshots?: string[];
 }
 
 export async function backupRestore(input: BackupRestoreInput): Promise<BackupRestoreResult> {
@@ -355,6 +364,7 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
     const node = input.targetNode;
     const ops = nodeOps(node);
     const volumes = chain.steps.at(-1)!.volumes.map((v) => ({ vlmNr: v.vlmNr, sizeBytes: v.sizeBytes }));
+    if (input.downloadOnly) return downloadOnly(input, chain, volumes, (p) => { progress = p; });
     let layout: ResourceLayout | undefined;
     let madeRd = false;
     try {
@@ -383,7 +393,7 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
       const reported = await ops.short.reportResourceVolumes(layout);
       await catalog.catalogRecordVolumes({ resource: rsc, node, volumes: reported });
       progress = { phase: 'done', node };
-      return { resource: rsc, node, chain: chain.chain, volumes };
+      return { resource: rsc, node, chain: chain.chain, volumes, storagePool: input.storagePool };
     } catch (e) {
       progress = { phase: 'failed: removing what was made', node };
       await CancellationScope.nonCancellable(async () => {
@@ -396,6 +406,61 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
       throw e;
     }
   });
+}
+
+/**
+ * `backup restore --download-only`, as LINSTOR does it: the target resource definition with the
+ * backup's volumes, and one snapshot per chain element on the node (`<rsc>_<vlmNr>_<snap>`, named
+ * as the backups' snapshots), received in order into a working LV that is snapshotted after each
+ * element and removed at the end. No resource: `snapshot resource restore` (or a new resource plus
+ * rollback) makes one from any of the snapshots. Any failure removes what was made.
+ */
+async function downloadOnly(
+  input: BackupRestoreInput, chain: RestoreChain, volumes: { vlmNr: number; sizeBytes: number }[], report: (p: BackupProgress) => void,
+): Promise<BackupRestoreResult> {
+  const rsc = input.targetResource;
+  const node = input.targetNode;
+  const ops = nodeOps(node);
+  const holder = workflowInfo().workflowId;
+  const snapshots = chain.steps.map((s) => parseBackupId(s.id).snapName);
+  const working = volumes.map((v) => ({ vlmNr: v.vlmNr, lv: `${rsc}_${String(v.vlmNr).padStart(5, '0')}`, sizeBytes: v.sizeBytes }));
+  let pool: { vg: string; thinPool: string } | undefined;
+  let madeRd = false;
+  try {
+    report({ phase: 'defining the resource (no deployment: download only)', node });
+    pool = await catalog.backupTargetPool({ node, storagePool: input.storagePool });
+    await catalog.catalogCreateResourceDefinition({ name: rsc, requestId: `${holder}/${workflowInfo().runId}` });
+    madeRd = true;
+    for (const v of volumes) await catalog.catalogCreateVolumeDefinition({ resource: rsc, volumeNumber: v.vlmNr, sizeBytes: v.sizeBytes });
+    await ops.data.backupCreateReceiveLvs({ vg: pool.vg, thinPool: pool.thinPool, volumes: working.map((w) => ({ lv: w.lv, sizeBytes: w.sizeBytes })) });
+    for (const [i, step] of chain.steps.entries()) {
+      for (const v of step.volumes) {
+        report({ phase: `receiving ${step.id} (${i + 1} of ${chain.steps.length}), volume ${v.vlmNr}`, node });
+        await ops.data.backupReceiveVolume({
+          remote: chain.remote, key: v.dataKey, parts: v.parts, sha256: v.sha256, uncompressedSha256: v.uncompressedSha256,
+          vg: pool.vg, lv: `${rsc}_${String(v.vlmNr).padStart(5, '0')}`,
+        });
+      }
+      await ops.short.createSnapshot({ resource: rsc, snapshot: snapshots[i]!, volumes: working.map((w) => ({ vlmNr: w.vlmNr, vg: pool!.vg, lv: w.lv })) });
+    }
+    await ops.data.backupRemoveLvs({ vg: pool.vg, lvs: working.map((w) => w.lv) });
+    await catalog.backupRecordDownloadedSnapshots({ resource: rsc, node, storagePool: input.storagePool, snapshots, holder });
+    report({ phase: 'done', node });
+    return { resource: rsc, node, chain: chain.chain, volumes, storagePool: input.storagePool, snapshots };
+  } catch (e) {
+    report({ phase: 'failed: removing what was made', node });
+    await CancellationScope.nonCancellable(async () => {
+      if (pool) {
+        const vg = pool.vg;
+        for (const snapshot of snapshots) await ops.short.deleteSnapshot({ resource: rsc, snapshot, volumes: working.map((w) => ({ vlmNr: w.vlmNr, vg })) }).catch(() => undefined);
+        await ops.data.backupRemoveLvs({ vg, lvs: working.map((w) => w.lv) }).catch(() => undefined);
+      }
+      await catalog.backupForgetSnapshots({ resource: rsc, snapshots }).catch(() => undefined);
+      if (madeRd) await catalog.catalogDeleteResourceDefinition(rsc).catch(() => undefined);
+    });
+    report({ phase: 'failed', node });
+    throw e;
+  }
 }
 
 // ---- delete ---------------------------------------------------------------------------------------

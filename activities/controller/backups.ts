@@ -35,6 +35,8 @@ export interface BackupVolumePlan {
   vg: string;
   sizeBytes: number;
   dataKey: string;
+  /** the storage pool shipped from (recorded in the .meta); absent in plans made before it was */
+  storagePool?: string;
 }
 
 export interface BackupPlan {
@@ -105,6 +107,14 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
     return remoteAccess(r);
   }
 
+  async function thinPoolOf(input: { node: string; storagePool: string }): Promise<{ vg: string; thinPool: string }> {
+    const sp = await catalog.storagePools.get(input.node, input.storagePool);
+    const vg = sp?.props['StorDriver/LvmVg'];
+    const thinPool = sp?.props['StorDriver/ThinPool'];
+    if (!sp || sp.provider !== 'LVM_THIN' || !vg || !thinPool) throw fail('NotFoundError', `no LVM_THIN storage pool '${input.storagePool}' on node '${input.node}'`);
+    return { vg, thinPool };
+  }
+
   async function withS3<T>(r: RemoteAccess, fn: (s3: ReturnType<typeof s3ForRemote>) => Promise<T>): Promise<T> {
     try {
       const s3 = s3ForRemote(r);
@@ -156,7 +166,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       if (!vg) throw fail('NotFoundError', `storage pool '${chosen.storagePool}' of '${input.resource}' on '${chosen.node}' has no volume group`);
       const names = { rsc: input.resource, startTimestamp: input.startTimestamp, snapName: input.snapshot };
       const id = backupId(names);
-      const volumes = vds.map((v) => ({ vlmNr: v.volumeNumber, lv: `${input.resource}_${String(v.volumeNumber).padStart(5, '0')}`, vg, sizeBytes: v.sizeBytes, dataKey: dataKey({ ...names, vlmNr: v.volumeNumber }) }));
+      const volumes = vds.map((v) => ({ vlmNr: v.volumeNumber, lv: `${input.resource}_${String(v.volumeNumber).padStart(5, '0')}`, vg, sizeBytes: v.sizeBytes, dataKey: dataKey({ ...names, vlmNr: v.volumeNumber }), storagePool: chosen.storagePool }));
       let base: BackupPlan['base'] = null;
       let fullBecause: string | null = null;
       if (input.full) fullBecause = '--full was given';
@@ -243,6 +253,33 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       });
       if (!out.created && out.record.holder !== input.holder) throw fail('ConflictError', `snapshot '${input.snapshot}' of resource '${input.resource}' already exists`);
       await catalog.snapshots.setState(input.resource, input.snapshot, 'Successful');
+    },
+
+    /** The volume group and thin pool of an LVM_THIN storage pool (the target of a download-only restore). */
+    backupTargetPool: thinPoolOf,
+
+    /**
+     * `backup restore --download-only`: records the received snapshots (Successful, on the one
+     * node) so that `snapshot list` shows them and `snapshot resource restore` can use them.
+     * Idempotent for the same restore workflow (`holder`).
+     */
+    async backupRecordDownloadedSnapshots(input: { resource: string; node: string; storagePool: string; snapshots: string[]; holder: string }): Promise<void> {
+      const { vg, thinPool } = await thinPoolOf({ node: input.node, storagePool: input.storagePool });
+      const vds = await catalog.resources.listVolumeDefinitions(input.resource);
+      for (const name of input.snapshots) {
+        const out = await catalog.snapshots.begin({
+          resource: input.resource, name, holder: input.holder,
+          volumes: vds.map((v) => ({ volumeNumber: v.volumeNumber, sizeBytes: v.sizeBytes })),
+          nodes: [{ node: input.node, storagePool: input.storagePool, vg, thinPool }], now: now(),
+        });
+        if (!out.created && out.record.holder !== input.holder) throw fail('ConflictError', `snapshot '${name}' of resource '${input.resource}' already exists`);
+        await catalog.snapshots.setState(input.resource, name, 'Successful');
+      }
+    },
+
+    /** Clean-up of a failed download-only restore: forgets its snapshots. */
+    async backupForgetSnapshots(input: { resource: string; snapshots: string[] }): Promise<void> {
+      for (const name of input.snapshots) await catalog.snapshots.delete(input.resource, name);
     },
 
     async backupRecordLast(input: { resource: string; remote: string; snapshot: string; backupId: string; node: string; volumeSizes: Record<string, number> }): Promise<void> {

@@ -14,7 +14,8 @@ import { openSecret } from './backup/secret-box.js';
 import { restoreFromS3, shipToS3 } from './backup/pipeline.js';
 import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './backup/upload.js';
 import { backupFailure } from './backup/failures.js';
-import { getLogicalVolume } from './host/lvm.js';
+import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
+import { lvSizeFor } from './resources.js';
 import { thinRecvArgs, thinSendArgs } from './host/thin.js';
 
 export interface ShipVolumeInput {
@@ -52,6 +53,7 @@ export interface RestoreVolumeInput {
   key: string;
   parts: { partNumber: number; size: number; sha256: string }[] | null;
   sha256: string | null;
+  /** recorded in the .meta; not checked here: zstd checks its frame checksum as it decompresses verified parts */
   uncompressedSha256: string | null;
   vg: string;
   lv: string;
@@ -74,6 +76,20 @@ export function createBackupNodeActivities(deps: { node: string }) {
     async backupLvsPresent(input: { vg: string; lvs: string[] }): Promise<boolean> {
       for (const lv of input.lvs) if (!(await getLogicalVolume(input.vg, lv))) return false;
       return true;
+    },
+
+    /**
+     * `backup restore --download-only`: thin LVs to receive a chain into, sized as a resource's LVs
+     * (data + DRBD metadata), so that a resource restored from their snapshots has room for its
+     * metadata. Idempotent.
+     */
+    async backupCreateReceiveLvs(input: { vg: string; thinPool: string; volumes: { lv: string; sizeBytes: number }[] }): Promise<void> {
+      for (const v of input.volumes) await ensureThinVolume({ vg: input.vg, pool: input.thinPool, name: v.lv, sizeBytes: lvSizeFor(v.sizeBytes) });
+    },
+
+    /** Removes LVs (absent ones count as removed). */
+    async backupRemoveLvs(input: { vg: string; lvs: string[] }): Promise<void> {
+      for (const lv of input.lvs) await removeLogicalVolume(input.vg, lv);
     },
 
     async backupShipVolume(input: ShipVolumeInput): Promise<ShipVolumeResult> {
@@ -120,8 +136,8 @@ export function createBackupNodeActivities(deps: { node: string }) {
       }
     },
 
-    /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256. */
-    async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number; uncompressedBytes: number }> {
+    /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256 before zstd sees it. */
+    async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number }> {
       const ctx = Context.current();
       const timer = setInterval(() => ctx.heartbeat({ key: input.key }), 1000);
       let s3: ReturnType<typeof s3Of> | undefined;
@@ -131,11 +147,10 @@ export function createBackupNodeActivities(deps: { node: string }) {
           s3, bucket: input.remote.bucket, key: input.key, sink: ['thin_recv', ...thinRecvArgs({ vg: input.vg, lv: input.lv })],
           ...(input.parts ? { parts: input.parts } : {}),
           ...(input.sha256 ? { expectedSha256: input.sha256 } : {}),
-          ...(input.uncompressedSha256 ? { expectedUncompressedSha256: input.uncompressedSha256 } : {}),
           signal: ctx.cancellationSignal,
-          onProgress: (d, o) => ctx.heartbeat({ key: input.key, downloadedBytes: d, writtenBytes: o }),
+          onProgress: (d) => ctx.heartbeat({ key: input.key, downloadedBytes: d }),
         });
-        return { bytes: r.bytes, uncompressedBytes: r.uncompressedBytes };
+        return { bytes: r.bytes };
       } catch (e) {
         throw backupFailure(e, input.remote.name);
       } finally {

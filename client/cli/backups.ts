@@ -5,6 +5,19 @@ import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapsho
 import { renderTable } from './table.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
 import type { BackupDeleteRequest } from '../ferry-client.js';
+import { parseStorPoolRename } from '../../core/backup-restore-pools.js';
+
+/** A repeatable option's values, as given (`--storpool-rename a=b --storpool-rename c=d,e=f`). */
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** `--storpool-rename` values as a map; a bad one is a usage error. */
+function renameOf(values: string[]): Record<string, string> {
+  try {
+    return parseStorPoolRename(values);
+  } catch (e) {
+    throw new UsageErrorLike((e as Error).message);
+  }
+}
 
 export function registerBackupCommands(program: Command, kit: CliKit): void {
   const { clientFrom, print, check } = kit;
@@ -76,14 +89,36 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       print(json, l, () => renderTable(['Resource', 'Snapshot', 'Finished at', 'Based On', 'Status', 'Size'],
         l.linstor.map((b) => [b.origin_rsc, b.origin_snap, b.finished_time ?? '', b.based_on_id ?? '', b.success ? 'Success' : 'Failed', formatSize(b.size)])));
     });
-  backup.command('info').description("a backup's metadata: volumes, sizes, checksums, chain").argument('<remote>').argument('<id>')
-    .action(async (remoteName: string, id: string, _o, cmd: Command) => {
+  backup.command('info').description("a backup's metadata (REMOTE ID), or as LINSTOR: what a restore needs (--resource RSC | --id ID [-n NODE] [--storpool-rename OLD=NEW])")
+    .argument('<remote>').argument('[id]')
+    .option('--resource <rsc>', 'the newest backup of this resource').option('--id <id>', 'this backup (and its chain)')
+    .option('-n, --node <node>', 'check the target pools on this node and show the space left after a restore')
+    .option('--storpool-rename <old=new>', "as for restore: the backup's pool OLD goes to the node's pool NEW (repeatable, or comma separated)", collect, [])
+    .action(async (remoteName: string, id: string | undefined, o: { resource?: string; id?: string; node?: string; storpoolRename: string[] }, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
-      const i = await client.backups.info(check(remoteNameSchema, remoteName), id);
-      const m = i.meta as { rscName: string; nodeName?: string; basedOn?: string; ferry?: { chain: string[]; volumes: Record<string, { dataKey: string; compressedBytes: number; uncompressedBytes: number; parts: unknown[] }> } };
+      const remote = check(remoteNameSchema, remoteName);
+      if (o.resource === undefined && o.id === undefined) {
+        if (id === undefined) throw new UsageErrorLike('give a backup ID, or --resource RSC | --id ID');
+        if (o.node !== undefined || o.storpoolRename.length > 0) throw new UsageErrorLike('-n and --storpool-rename go with --resource RSC | --id ID');
+        const i = await client.backups.info(remote, id);
+        const m = i.meta as { rscName: string; nodeName?: string; basedOn?: string; ferry?: { chain: string[]; volumes: Record<string, { dataKey: string; compressedBytes: number; uncompressedBytes: number; parts: unknown[] }> } };
+        print(json, i, () => [
+          `Backup ${i.id} of '${m.rscName}' from ${m.nodeName ?? '?'}${m.basedOn ? `, based on ${m.basedOn}` : ' (full)'}; chain: ${(m.ferry?.chain ?? []).join(' -> ')}`,
+          renderTable(['Volume', 'Object', 'Stored', 'Uncompressed', 'Parts'], Object.entries(m.ferry?.volumes ?? {}).map(([n, v]) => [n, v.dataKey, formatSize(v.compressedBytes), formatSize(v.uncompressedBytes), String(v.parts.length)])),
+        ].join('\n'));
+        return;
+      }
+      if (id !== undefined || Boolean(o.resource) === Boolean(o.id)) throw new UsageErrorLike('give either --resource RSC or --id ID (and no positional ID)');
+      const rename = renameOf(o.storpoolRename);
+      const i = await client.backups.restoreInfo({
+        remote, ...(o.resource ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {}), ...(o.id ? { id: o.id } : {}),
+        ...(o.node ? { node: check(nodeNameSchema, o.node) } : {}), ...(Object.keys(rename).length > 0 ? { storPoolRename: rename } : {}),
+      });
+      const kib = (v: number | undefined) => (v === undefined ? '' : formatSize(v * 1024));
       print(json, i, () => [
-        `Backup ${i.id} of '${m.rscName}' from ${m.nodeName ?? '?'}${m.basedOn ? `, based on ${m.basedOn}` : ' (full)'}; chain: ${(m.ferry?.chain ?? []).join(' -> ')}`,
-        renderTable(['Volume', 'Object', 'Stored', 'Uncompressed', 'Parts'], Object.entries(m.ferry?.volumes ?? {}).map(([n, v]) => [n, v.dataKey, formatSize(v.compressedBytes), formatSize(v.uncompressedBytes), String(v.parts.length)])),
+        `Resource: ${i.rsc}, full backup: ${i.full}, latest: ${i.latest}, backups in the chain: ${i.count}, download size: ${kib(i.dl_size_kib)}, allocated size: ${kib(i.alloc_size_kib)}`,
+        renderTable(['Origin StorPool (Type)', 'Target Pool', 'Remaining Free Space', 'Volume to download', 'Download Size', 'Allocated Size', 'Usable Size'],
+          i.storpools.flatMap((p) => p.vlms.map((v) => [`${p.name || '(not recorded)'}${p.provider_kind ? ` (${p.provider_kind})` : ''}`, p.target_name || '(node default)', kib(p.remaining_space_kib), v.name ?? '', kib(v.dl_size_kib), kib(v.alloc_size_kib), kib(v.usable_size_kib)]))),
       ].join('\n'));
     });
   backup.command('verify').description('read every object of a backup and its chain and check the checksums').argument('<remote>').argument('<id>')
@@ -137,20 +172,26 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
       const r = await client.backups.abort(check(resourceDefinitionNameSchema, rsc));
       print(json, r, () => `SUCCESS: ${r[0]?.message ?? ''}`);
     });
-  backup.command('restore').description('restore a backup into a new resource: restore REMOTE NODE TARGET_RSC --resource RSC | --id ID')
+  backup.command('restore').description('restore a backup into a new resource: restore REMOTE NODE TARGET_RSC --resource RSC | --id ID [--download-only] [--storpool-rename OLD=NEW]')
     .argument('<remote>').argument('<node>').argument('<target-resource>')
     .option('--resource <rsc>', 'the newest backup of this resource').option('--id <id>', 'this backup (and the chain it is based on)')
-    .option('--storage-pool <pool>', 'storage pool on the node (default: its first LVM_THIN pool)')
-    .action(async (remoteName: string, node: string, target: string, o: { resource?: string; id?: string; storagePool?: string }, cmd: Command) => {
+    .option('--storpool-rename <old=new>', "receive the backup's pool OLD into the node's pool NEW (repeatable, or OLD=NEW,OLD2=NEW2); pools not named keep their name", collect, [])
+    .option('--storage-pool <pool>', 'storage pool on the node for every pool not renamed (default: the same name; backups that do not record their pool: the first LVM_THIN pool)')
+    .option('--download-only', 'only download: snapshots of TARGET_RSC on NODE, one per backup of the chain, no resource (then `snapshot resource restore`)')
+    .action(async (remoteName: string, node: string, target: string, o: { resource?: string; id?: string; storagePool?: string; storpoolRename: string[]; downloadOnly?: boolean }, cmd: Command) => {
       if (Boolean(o.resource) === Boolean(o.id)) throw new UsageErrorLike('give either --resource RSC or --id ID');
+      const rename = renameOf(o.storpoolRename);
       const { client, json } = clientFrom(cmd);
       const op = await client.backups.restore({
         remote: check(remoteNameSchema, remoteName), node: check(nodeNameSchema, node), targetResource: check(resourceDefinitionNameSchema, target),
         ...(o.resource ? { resource: check(resourceDefinitionNameSchema, o.resource) } : {}), ...(o.id ? { id: o.id } : {}),
         ...(o.storagePool ? { storagePool: check(storagePoolNameSchema, o.storagePool) } : {}),
+        ...(Object.keys(rename).length > 0 ? { storPoolRename: rename } : {}), ...(o.downloadOnly ? { downloadOnly: true } : {}),
       });
       const r = await op.result();
-      print(json, { result: r, workflow_id: op.workflowId }, () => `SUCCESS: '${r.resource}' restored on ${r.node} from ${r.chain.join(' -> ')} (operation ${op.workflowId}).`);
+      print(json, { result: r, workflow_id: op.workflowId }, () => r.snapshots
+        ? `SUCCESS: ${r.chain.join(' -> ')} downloaded to ${r.node} (pool ${r.storagePool ?? '?'}) as snapshot(s) ${r.snapshots.join(', ')} of '${r.resource}'; no resource deployed: \`ferry snapshot resource restore --from-resource ${r.resource} --from-snapshot ${r.snapshots.at(-1)} --to-resource NEW\` (operation ${op.workflowId}).`
+        : `SUCCESS: '${r.resource}' restored on ${r.node}${r.storagePool ? ` (pool ${r.storagePool})` : ''} from ${r.chain.join(' -> ')} (operation ${op.workflowId}).`);
     });
 
   // ---- encryption -------------------------------------------------------------------------------

@@ -73,10 +73,10 @@ describe('shipping a volume through zstd to S3 and back', () => {
 
     const out = join(dir, 'restored.img');
     const restored = await restoreFromS3({
-      s3, bucket, key, parts: shipped.parts, expectedSha256: shipped.sha256, expectedUncompressedSha256: shipped.uncompressedSha256,
+      s3, bucket, key, parts: shipped.parts, expectedSha256: shipped.sha256,
       sink: ['dd', `of=${out}`, 'bs=1M', 'status=none'],
     });
-    expect(restored).toEqual({ bytes: shipped.bytes, uncompressedBytes: bytes, uncompressedSha256: shipped.uncompressedSha256 });
+    expect(restored).toEqual({ bytes: shipped.bytes });
     expect(statSync(out).size).toBe(bytes);
     expect(sha256File(out)).toBe(shipped.uncompressedSha256);
     rmSync(out);

@@ -1,19 +1,23 @@
 // The operator's story of backups to S3 on three simulated hosts and the harness's real S3 server:
 // a remote whose keys never show, a full backup of a replicated resource, an incremental one that
 // stores only what changed, a restore of the chain into a new resource on another node with the
-// same bytes, a shipment that survives its agent being killed without sending stored parts again,
+// same bytes, the same into a renamed storage pool (--storpool-rename, refused before anything is
+// made when the pool is unknown or of another provider) or only as snapshots (--download-only, then
+// a snapshot restore), backup info's sizes and target pools, python-linstor's backup_info and
+// backup_restore, a shipment that survives its agent being killed without sending stored parts again,
 // an aborted backup that leaves nothing behind, clear errors for bad remotes and names, and the
 // keys absent from workflow history and from every log file.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createCipheriv, createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDrbdDevice } from '../../sim/drbd/device.js';
 import { Catalog } from '../../activities/controller/catalog/index.js';
 
@@ -161,6 +165,119 @@ describe('backups of a replicated resource', () => {
     // the disk state is what the node reported when the restore finished (Unknown if its drbdsetup was too slow to answer)
     expect(v.stdout).toMatch(/┊ node2\s+┊ bk0r\s+┊ pool1\s+┊ 0\s+┊[^┊]+┊ \/dev\/drbd\d+ ┊[^┊]*┊ Unused ┊ (UpToDate|Unknown)\s*┊/);
     expect((await cluster.sim(['state', 'node2'])).stdout).toMatch(/bk0r[\s\S]*UpToDate/);
+  }, 120_000);
+});
+
+describe('a restore into other storage pools, or only as snapshots', () => {
+  it("records the source pool in the .meta where LINSTOR does: the storage layer's volume", async () => {
+    const info = JSON.parse(String((await ok(['backup', 'info', 'bk', incId, '-m'])).stdout)) as { meta: { layerData: unknown } };
+    expect(info.meta.layerData).toMatchObject({ kind: 'storage', rscNameSuffix: '', vlms: [{ vlmNr: 0, storPoolApi: { storPoolName: 'pool1', deviceProviderKind: 'LVM_THIN' } }] });
+  });
+
+  it('refuses an unknown target pool, a pool of the wrong provider and a rename of no pool of the backup, before anything is made', async () => {
+    await ok(['sp', 'c', 'lvmthin', 'node3', 'fast', 'vg/thinpool']);
+    const keys = await bucketKeys();
+    const lvsBefore = String((await cluster.sim(['state', 'node3'])).stdout);
+    const unknown = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1=nosuch']);
+    expect({ code: unknown.exitCode, err: unknown.stderr }).toEqual({ code: 3, err: expect.stringContaining("storage pool 'nosuch' (volume 0, from the backup's pool 'pool1') does not exist on node 'node3'") });
+    const wrongKind = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1=DfltDisklessStorPool']);
+    expect({ code: wrongKind.exitCode, err: wrongKind.stderr }).toEqual({ code: 5, err: expect.stringContaining("storage pool 'DfltDisklessStorPool' on node 'node3' (volume 0, from the backup's pool 'pool1') is DISKLESS") });
+    const typo = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pol1=fast']);
+    expect({ code: typo.exitCode, err: typo.stderr }).toEqual({ code: 2, err: expect.stringContaining("--storpool-rename names pool 'pol1', but the backup's volumes come from 'pool1'") });
+    const notAPair = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0x', '--id', incId, '--storpool-rename', 'pool1']);
+    expect({ code: notAPair.exitCode, err: notAPair.stderr }).toEqual({ code: 2, err: expect.stringContaining("--storpool-rename 'pool1' is not OLD=NEW") });
+    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name)).not.toContain('bk0x');
+    expect(String((await cluster.sim(['state', 'node3'])).stdout)).toBe(lvsBefore);
+    expect(await bucketKeys()).toEqual(keys);
+  }, 60_000);
+
+  it('backup info says what a restore downloads and needs, per source pool and the pool it goes to, with the space left on the node', async () => {
+    type Info = { rsc: string; full: string; latest: string; count: number; dl_size_kib: number; alloc_size_kib: number; storpools: { name: string; provider_kind: string; target_name: string; remaining_space_kib?: number; vlms: { name: string; dl_size_kib: number; alloc_size_kib: number }[] }[] };
+    const info = JSON.parse(String((await ok(['backup', 'info', 'bk', '--id', incId, '-n', 'node3', '--storpool-rename', 'pool1=fast', '-m'])).stdout)) as Info;
+    expect(info).toMatchObject({ rsc: 'bk0', full: fullId, latest: incId, count: 2, alloc_size_kib: VOLUME / 1024 });
+    expect(info.storpools).toMatchObject([{ name: 'pool1', provider_kind: 'LVM_THIN', target_name: 'fast', vlms: [{ name: incId.replace('_back_', '_00000_back_'), alloc_size_kib: VOLUME / 1024 }] }]);
+    expect(info.dl_size_kib).toBeGreaterThan(DATA / 1024);
+    expect(info.dl_size_kib).toBe(info.storpools[0]!.vlms[0]!.dl_size_kib);
+    const fast = (await cluster.client.storagePools.list()).find((p) => p.node_name === 'node3' && p.storage_pool_name === 'fast')!;
+    // the free space the node last reported, less the volume (the pool's figure may move between the two calls)
+    expect(Math.abs(info.storpools[0]!.remaining_space_kib! + VOLUME / 1024 - fast.free_capacity!)).toBeLessThan(fast.free_capacity! * 0.05);
+    const byResource = await ok(['backup', 'info', 'bk', '--resource', 'bk0']);
+    expect(byResource.stdout).toContain(`full backup: ${fullId}, latest: ${incId}, backups in the chain: 2`);
+    expect(byResource.stdout).toMatch(/┊ pool1 \(LVM_THIN\)\s+┊ pool1\s+┊/);
+    const missing = await cluster.ferry(['backup', 'info', 'bk', '--id', incId, '-n', 'node3', '--storpool-rename', 'pool1=nosuch']);
+    expect({ code: missing.exitCode, err: missing.stderr }).toEqual({ code: 3, err: expect.stringContaining("storage pool 'nosuch'") });
+  }, 60_000);
+
+  it('receives every volume into the renamed pool: --storpool-rename pool1=fast', async () => {
+    const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0f', '--id', incId, '--storpool-rename', 'pool1=fast']);
+    expect(r.stdout).toContain(`'bk0f' restored on node3 (pool fast) from ${fullId} -> ${incId}`);
+    expect((await cluster.client.resources.list({ resources: ['bk0f'] })).map((x) => [x.node_name, x.props.StorPoolName])).toEqual([['node3', 'fast']]);
+    expect(sha(readVolume('node3', 'bk0f'))).toBe(sha(expected));
+    await ok(['rd', 'd', 'bk0f']);
+  }, 120_000);
+
+  it('--download-only leaves the chain as snapshots of a resource definition with no resource; a snapshot restore brings the bytes back', async () => {
+    const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0d', '--id', incId, '--download-only', '-m']);
+    const res = JSON.parse(String(r.stdout)).result as { snapshots: string[]; chain: string[]; storagePool: string };
+    const snaps = [fullId, incId].map((id) => id.replace(/^bk0_/, ''));
+    expect(res).toMatchObject({ chain: [fullId, incId], snapshots: snaps, storagePool: 'pool1' });
+    expect(await cluster.client.resources.list({ resources: ['bk0d'] })).toEqual([]);
+    const l = await ok(['s', 'l']);
+    for (const s of snaps) expect(l.stdout).toMatch(new RegExp(`┊ bk0d\\s+┊ ${s}\\s+┊ node3\\s+┊ 0: 64(\\.00)? MiB ┊[^┊]+┊ Successful ┊`));
+    const lvs = String((await cluster.sim(['state', 'node3'])).stdout);
+    for (const s of snaps) expect(lvs).toContain(`bk0d_00000_${s}`);
+    expect(lvs).not.toMatch(/bk0d_00000(?!_)/); // the working LV is gone
+    await ok(['s', 'r', 'r', '--from-resource', 'bk0d', '--from-snapshot', snaps[1]!, '--to-resource', 'bk0e']);
+    expect((await cluster.client.resources.list({ resources: ['bk0e'] })).map((x) => x.node_name)).toEqual(['node3']);
+    expect(sha(readVolume('node3', 'bk0e'))).toBe(sha(expected));
+    await ok(['rd', 'd', 'bk0e']);
+    for (const s of snaps) await ok(['s', 'd', 'bk0d', s]);
+    await ok(['rd', 'd', 'bk0d']);
+  }, 120_000);
+});
+
+describe('a backup whose .meta records no storage pool (ferry before it did)', () => {
+  it("restores into the node's first LVM_THIN pool, or --storage-pool; a rename is refused as it has nothing to rename", async () => {
+    const key = `${incId}.meta`;
+    const original = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+    const meta = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ...meta, layerData: { kind: 'STORAGE', rscNameSuffix: '', children: [] } }) }));
+    try {
+      const rename = await cluster.ferry(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId, '--storpool-rename', 'pool1=fast']);
+      expect({ code: rename.exitCode, err: rename.stderr }).toEqual({ code: 2, err: expect.stringContaining('this backup does not record its storage pools') });
+      // node3's LVM_THIN pools by name: fast, pool1
+      const r = await ok(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId]);
+      expect(r.stdout).toContain("'bk0o' restored on node3 (pool fast)");
+      expect(sha(readVolume('node3', 'bk0o'))).toBe(sha(expected));
+      await ok(['rd', 'd', 'bk0o']);
+      const given = await ok(['backup', 'restore', 'bk', 'node3', 'bk0o', '--id', incId, '--storage-pool', 'pool1']);
+      expect(given.stdout).toContain("'bk0o' restored on node3 (pool pool1)");
+      await ok(['rd', 'd', 'bk0o']);
+    } finally {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original }));
+    }
+  }, 120_000);
+});
+
+describe("LINSTOR's Python library (python-linstor)", () => {
+  const PYTHON = join(process.cwd(), '.tools/venv/bin/python');
+  const SCRIPT = join(process.cwd(), 'test/fixtures/linstor-client/linstor_story.py');
+  const python = (args: string[]) => execa(PYTHON, [SCRIPT, `linstor://127.0.0.1:${new URL(cluster.controllerUrl).port}`, ...args], { reject: false, timeout: 60_000 });
+
+  it('asks backup_info with stor_pool_map and backup_restore with stor_pool_map and download_only, and ferry does as asked', async () => {
+    const info = await python(['backup-info', 'bk', incId, 'node3', JSON.stringify({ pool1: 'fast' })]);
+    expect({ code: info.exitCode, err: info.stderr }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(info.stdout)).toMatchObject({ rsc: 'bk0', full: fullId, latest: incId, count: 2, storpools: [{ name: 'pool1', provider_kind: 'LVM_THIN', target_name: 'fast' }] });
+    const r = await python(['backup-restore', 'bk', 'node3', 'bk0p', incId, JSON.stringify({ pool1: 'fast' }), '1']);
+    expect({ code: r.exitCode, err: r.stderr }).toEqual({ code: 0, err: '' });
+    const snaps = [fullId, incId].map((id) => id.replace(/^bk0_/, ''));
+    await cluster.eventually('the download-only restore recorded its snapshots', async () =>
+      (await cluster.client.snapshots.list({ resources: ['bk0p'] })).filter((x) => x.state === 'Successful').length === 2, 60_000);
+    const listed = await cluster.client.snapshots.list({ resources: ['bk0p'] });
+    expect(listed.map((x) => [x.name, x.snapshots.map((n) => [n.node_name, n.storage_pool_name])]).sort()).toEqual(snaps.map((n) => [n, [['node3', 'fast']]]).sort());
+    expect(await cluster.client.resources.list({ resources: ['bk0p'] })).toEqual([]);
+    for (const s of snaps) await ok(['s', 'd', 'bk0p', s]);
+    await ok(['rd', 'd', 'bk0p']);
   }, 120_000);
 });
 
@@ -350,14 +467,18 @@ describe('damaged backups', () => {
     const damaged = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk1bad', '--resource', 'bk1']);
     expect(damaged.exitCode).not.toBe(0);
     expect(damaged.stderr).toMatch(/backup data is damaged: checksum mismatch in s3:\/\/[^ ]+ part 1/);
+    const damagedDownload = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk1dl', '--resource', 'bk1', '--download-only']);
+    expect(damagedDownload.exitCode).not.toBe(0);
+    expect(damagedDownload.stderr).toMatch(/backup data is damaged: checksum mismatch in s3:\/\/[^ ]+ part 1/);
+    expect((await ok(['s', 'l'])).stdout).not.toContain('bk1dl');
     // the incremental of bk0 loses its data object
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: incId.replace('_back_', '_00000_back_') }));
     const missing = await cluster.ferry(['backup', 'restore', 'bk', 'node2', 'bk0again', '--id', incId]);
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toMatch(/data object bk0_00000_back_\d{8}_\d{6} of backup bk0_back_\d{8}_\d{6} is missing/);
-    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name).filter((n) => n === 'bk1bad' || n === 'bk0again')).toEqual([]);
+    expect((await cluster.client.resourceDefinitions.list()).map((d) => d.name).filter((n) => n === 'bk1bad' || n === 'bk0again' || n === 'bk1dl')).toEqual([]);
     const lvs = String((await cluster.sim(['state', 'node2'])).stdout);
-    expect(lvs).not.toMatch(/bk1bad_|bk0again_/);
+    expect(lvs).not.toMatch(/bk1bad_|bk0again_|bk1dl_/);
   }, 120_000);
 
   it('are deleted with their dependents only with --cascade; --dry-run only lists', async () => {

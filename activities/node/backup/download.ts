@@ -60,9 +60,13 @@ interface Range {
   sha256: string | undefined;
 }
 
-/** Reads one range fully into memory and checks its hash; throws ChecksumMismatchError or a mapped S3 error. */
-export async function fetchRange(s3: S3Client, bucket: string, key: string, r: Range, signal?: AbortSignal): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(r.size);
+/**
+ * Reads one range fully into memory, as the chunks the HTTP body delivered (hashed as they arrive,
+ * not copied into one buffer), and checks its hash; throws ChecksumMismatchError or a mapped S3 error.
+ */
+export async function fetchRangeChunks(s3: S3Client, bucket: string, key: string, r: Range, signal?: AbortSignal): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  const hash = r.sha256 !== undefined ? createHash('sha256') : undefined;
   if (r.size > 0) {
     const res = await s3Call({ s3, operation: 'GetObject', bucket, key, partNumber: r.partNumber }, () =>
       s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${r.start}-${r.start + r.size - 1}` }), { abortSignal: signal }));
@@ -71,24 +75,31 @@ export async function fetchRange(s3: S3Client, bucket: string, key: string, r: R
     if (!body) throw new Error(`S3 GetObject s3://${bucket}/${key} returned no body`);
     for await (const chunk of body) {
       if (off + chunk.length > r.size) throw new Error(`S3 GetObject s3://${bucket}/${key} returned more than the ${r.size} bytes asked for`);
-      buf.set(chunk, off);
-      off += chunk.length;
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      hash?.update(b);
+      chunks.push(b);
+      off += b.length;
     }
     if (off !== r.size) throw new Error(`S3 GetObject s3://${bucket}/${key} returned ${off} of ${r.size} bytes at offset ${r.start}`);
   }
-  if (r.sha256 !== undefined) {
-    const actual = createHash('sha256').update(buf).digest('hex');
+  if (hash && r.sha256 !== undefined) {
+    const actual = hash.digest('hex');
     if (actual !== r.sha256) throw new ChecksumMismatchError(bucket, key, r.partNumber, r.sha256, actual);
   }
-  return buf;
+  return chunks;
 }
 
-async function fetchWithRetry(opts: DownloadStreamOptions, r: Range, signal: AbortSignal): Promise<Buffer> {
+/** fetchRangeChunks as one buffer. */
+export async function fetchRange(s3: S3Client, bucket: string, key: string, r: Range, signal?: AbortSignal): Promise<Buffer> {
+  return Buffer.concat(await fetchRangeChunks(s3, bucket, key, r, signal));
+}
+
+async function fetchWithRetry(opts: DownloadStreamOptions, r: Range, signal: AbortSignal): Promise<Buffer[]> {
   const attempts = opts.attempts ?? 3;
   let mismatches = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await fetchRange(opts.s3, opts.bucket, opts.key, r, signal);
+      return await fetchRangeChunks(opts.s3, opts.bucket, opts.key, r, signal);
     } catch (err) {
       signal.throwIfAborted();
       // a checksum failure may be a flipped bit on the wire; twice in a row it is the object
@@ -129,11 +140,12 @@ export function downloadStream(opts: DownloadStreamOptions): Readable {
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
   async function* generate(): AsyncGenerator<Buffer> {
-    const ahead: Promise<Buffer>[] = [];
+    const ahead: Promise<Buffer[]>[] = [];
     try {
       const ranges = await planRanges(opts, inner.signal);
       const fromStart = (opts.startPart ?? 1) <= 1 && (opts.startOffset ?? 0) === 0;
-      const whole = createHash('sha256');
+      // the whole-object hash only when it is asked for (with a part list, the parts' hashes cover it)
+      const whole = fromStart && opts.expectedSha256 !== undefined ? createHash('sha256') : undefined;
       let next = 0;
       let done = 0;
       let doneRanges = 0;
@@ -146,15 +158,17 @@ export function downloadStream(opts: DownloadStreamOptions): Readable {
       };
       refill();
       while (ahead.length > 0) {
-        const buf = await ahead.shift()!;
+        const chunks = await ahead.shift()!;
         refill();
-        whole.update(buf);
-        done += buf.length;
+        for (const c of chunks) {
+          whole?.update(c);
+          done += c.length;
+          yield c;
+        }
         doneRanges += 1;
         opts.onProgress?.(done, doneRanges);
-        if (buf.length > 0) yield buf;
       }
-      if (fromStart && opts.expectedSha256 !== undefined) {
+      if (whole && opts.expectedSha256 !== undefined) {
         const actual = whole.digest('hex');
         if (actual !== opts.expectedSha256) throw new ChecksumMismatchError(opts.bucket, opts.key, undefined, opts.expectedSha256, actual);
       }
