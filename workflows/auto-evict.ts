@@ -26,12 +26,13 @@ export interface AutoEvictInput {
 export async function autoEvict(input: AutoEvictInput): Promise<void> {
   upsertSearchAttributes({ FerryOperation: ['auto-evict'] });
   let last: AutoEvictScan | null = null;
-  // core/progress's shape: the offline nodes watched; the last scan's countdowns as its own field
+  // core/progress's shape next to the last scan's fields (offline nodes, countdowns, hold reason)
   const shown = computedProgress(() => ({
+    ...last,
     phase: last === null ? 'reading node liveness' : last.evict.length ? `evicting ${last.evict.join(', ')}` : 'watching node liveness',
     // offline nodes of all nodes; why nobody is evicted, when that rule applied
     done: last?.offline.length ?? 0, total: last?.nodes ?? 0, unit: 'nodes offline',
-    ...(last?.offline.length ? { message: `offline: ${last.offline.join(', ')}` } : {}), blockedReason: last?.holdReason ?? null, scan: last,
+    ...(last?.offline.length ? { message: `offline: ${last.offline.join(', ')}` } : {}), blockedReason: last?.holdReason ?? null,
   }));
   shown.show();
   for (let i = 0; i < 200; i++) {
