@@ -71,9 +71,9 @@ export function registerEvacuationRoutes(app: FastifyInstance, ctx: Ctx): void {
         staticDetails: [
           operationMetadata('evacuateNode', evacuationIds.evacuate(n), { Node: n }).staticDetails,
           '',
-          '| resource | plan | target | why |',
-          '| --- | --- | --- | --- |',
-          ...plan.filter((p) => p.node === n).map((p) => `| ${p.resource} | ${p.action.toUpperCase()} | ${p.target ?? ''} | ${p.reason ?? ''} |`),
+          'Plan at the start:',
+          '',
+          ...plan.filter((p) => p.node === n).map((p) => `- \`${p.resource}\`: ${p.action.toUpperCase()}${p.target ? ` to ${p.target}` : ''}${p.reason ? ` (${p.reason})` : ''}`),
         ].join('\n'),
       });
       ids.push(h.workflowId);

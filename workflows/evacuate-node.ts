@@ -165,6 +165,11 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
         m.phase = `syncing to ${target}`;
         shown.show();
         await waitSynced(resource, target, m, shown.show);
+        // the new replica's volumes (disk state, allocation) as `r l` / `v l` show them (histories
+        // from before: not recorded, listed as Unknown)
+        if (patched('evacuation-record-volumes')) {
+          await catalog.catalogRecordVolumes({ resource, node: target, volumes: await hostOf(target).reportResourceVolumes(live) });
+        }
       }
       m.phase = `removing from ${node}`;
       shown.show();

@@ -64,6 +64,10 @@ export async function toggleDisk(input: ToggleDiskInput): Promise<{ resource: st
         if (p.upToDate) break;
         if (!onHost) await sleep('1 second');
       }
+      // the new disk's volumes as `r l` / `v l` show them (histories from before: not recorded)
+      if (patched('toggle-disk-record-volumes')) {
+        await catalog.catalogRecordVolumes({ resource: input.resource, node: input.node, volumes: await hostOf(input.node).reportResourceVolumes(layout) });
+      }
     } else if (oldVg) {
       await diskOps(input.node).removeResourceVolumes({ resource: input.resource, vg: oldVg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) });
     }
