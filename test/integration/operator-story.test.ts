@@ -6,14 +6,17 @@
 // backup's bytes and duration. Then every kind of operation the CLI starts is run once and each
 // workflow of the namespace, running or closed, is asked its `progress` through the Temporal server:
 // all answer core/progress's shape, with current details for the Web UI, and a static summary when
-// started through the REST API.
+// started through the REST API. A host added with `ferry-sim node add` to such a cluster (payloads
+// encrypted) finds the cluster's master passphrase and works.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { ok as succeeded, triggerSchedule } from '../harness/checks.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
-import { agentMetricsPortFile } from '../../sim/launcher.js';
+import { agentMetricsPortFile, FERRY_SIM_CLI } from '../../sim/launcher.js';
 import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { asOperationProgress } from '../../core/progress.js';
 import * as workflows from '../../workflows/index.js';
@@ -90,7 +93,7 @@ describe('a new operator follows an evacuation, finds why a backup failed, and g
     // what the Web UI shows on the operation's page: its summary, the plan, and the live progress
     const d = await temporal.workflow.getHandle('evacuate/node2').describe();
     expect(await d.staticSummary()).toBe('Evacuate node node2: move its resources to other nodes');
-    expect(await d.staticDetails()).toMatch(/\| ev0 \| MOVE \| node3 \|/);
+    expect(await d.staticDetails()).toMatch(/^- `ev0`: MOVE to node3$/m);
   });
 
   it('watches it to the end: progress lines of the shared shape, then SUCCESS; node2 holds nothing', async () => {
@@ -100,8 +103,11 @@ describe('a new operator follows an evacuation, finds why a backup failed, and g
     expect(w.stdout).toMatch(/SUCCESS: operation evacuate\/node2 completed\./);
     const p = asOperationProgress(await temporal.workflow.getHandle('evacuate/node2').query('progress'));
     expect(p).toMatchObject({ phase: 'done', done: 2, total: 2, unit: 'resources' });
-    const placed = (await cluster.client.resources.list()).filter((r) => r.node_name === 'node2');
-    expect(placed).toEqual([]);
+    const all = await cluster.client.resources.list();
+    expect(all.filter((r) => r.node_name === 'node2')).toEqual([]);
+    // the replacements are listed with the disk state their hosts reported, not Unknown
+    const moved = all.filter((r) => r.node_name === 'node3').map((r) => [r.name, r.volumes.map((v) => v.state.disk_state)]);
+    expect(moved).toEqual([['ev0', ['UpToDate']], ['ev1', ['UpToDate']]]);
   });
 
   let failedBackup = '';
@@ -189,6 +195,8 @@ describe('every operation answers its progress in one shape, for the CLI and the
     await ok(['r', 'c', 'node1', 'td0', '-s', 'pool1']);
     await ok(['r', 'c', 'node3', 'td0', '--diskless']);
     await ok(['r', 'td', 'node3', 'td0', '--storage-pool', 'pool1', '--migrate-from', 'node1']);
+    const td0 = (await cluster.client.resources.list()).filter((r) => r.name === 'td0').map((r) => [r.node_name, r.volumes.map((v) => v.state.disk_state)]);
+    expect(td0).toEqual([['node3', ['UpToDate']]]);
     // snapshots
     await ok(['s', 'c', 'ev1', 's1']);
     await ok(['s', 'r', 'r', '--from-resource', 'ev1', '--from-snapshot', 's1', '--to-resource', 'ev1copy']);
@@ -259,4 +267,23 @@ describe('every operation answers its progress in one shape, for the CLI and the
       expect(await d.staticDetails()).toContain(`ferry operation watch ${id}`);
     }
   });
+});
+
+describe('a host added to the running cluster with ferry-sim, as the walkthrough does', () => {
+  it('gets the master passphrase of the local cluster (its file next to the hosts), so its node\'s tasks run', async () => {
+    // as `npm start` keeps it: .data/master-passphrase next to .data/sim; not in the environment of the command
+    writeFileSync(join(cluster.env.simRoot, '..', 'master-passphrase'), PASSPHRASE);
+    const add = await execa(process.execPath, [FERRY_SIM_CLI, 'node', 'add', 'node4', '--root', cluster.env.simRoot], {
+      reject: false, env: { FERRY_CONTROLLERS: cluster.controllerUrl, FERRY_TEMPORAL_ADDRESS: cluster.env.temporalAddress, FERRY_TEMPORAL_NAMESPACE: cluster.env.namespace },
+    });
+    expect({ code: add.exitCode, err: add.stderr }).toEqual({ code: 0, err: '' });
+    await cluster.eventually('node4 is ONLINE', async () => (await cluster.client.nodes.list()).some((n) => n.name === 'node4' && n.connection_status === 'ONLINE'), 60_000);
+    await ok(['sp', 'c', 'lvmthin', 'node4', 'pool1', 'vg/thinpool']);
+    await ok(['rd', 'c', 'nd4']);
+    await ok(['vd', 'c', 'nd4', '16M']);
+    // the agent decodes the controller's encrypted layout: without the passphrase this waits and fails
+    const r = await ok(['r', 'c', 'node4', 'nd4', '-s', 'pool1']);
+    expect(r.stdout).toMatch(/SUCCESS: Resource 'nd4' created on node4/);
+    succeeded(await cluster.sim(['node', 'stop', 'node4']));
+  }, 120_000);
 });
