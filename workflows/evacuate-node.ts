@@ -116,6 +116,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
   const node = input.node;
   upsertSearchAttributes({ FerryNode: [node], FerryOperation: [kind === 'evict' ? 'node-evict' : 'node-evacuate'] });
   const carried = input.carried ?? { done: [], dropped: [], moved: [], startedAt: Date.now() };
+  const touched = new Set([node, ...carried.moved.map((m) => m.target)]);
   const done = new Set(carried.done);
   const moving = new Map<string, ResourceMoveProgress>();
   const blocked = new Map<string, string>();
@@ -152,6 +153,12 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     }
     blocked.delete(resource);
     const target = plan.action === 'move' ? plan.target : null;
+    // FerryNode lists every node the evacuation touches, so `FerryNode="node3"` finds the
+    // evacuation that moved a resource to node3 (histories from before: the evacuated node only)
+    if (target && !touched.has(target) && patched('evacuation-targets-search-attribute')) {
+      touched.add(target);
+      upsertSearchAttributes({ FerryNode: [...touched] });
+    }
     const m: ResourceMoveProgress = { resource, target, phase: target ? 'creating the replacement' : 'removing', percentInSync: 0, bytesTotal: target ? sizeBytes : 0, bytesDone: 0, etaSeconds: null };
     moving.set(resource, m);
     try {
