@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { knownSecretsFromEnv, redactReport } from '../core/error-report.js';
 import { FerryError } from '../core/errors.js';
+import { workflowUrl } from '../core/operations.js';
 import { nodeNameSchema, parseInput } from '../core/validation.js';
 import type { ApiDeps } from './server.js';
 import { apiError, apiSuccess } from './linstor-shapes.js';
@@ -48,7 +49,7 @@ export function registerErrorReportRoutes(app: FastifyInstance, deps: ApiDeps): 
   app.get<{ Params: { id: string } }>('/v1/error-reports/:id', async (req, reply) => {
     const r = await catalog.errorReports.get(req.params.id);
     if (!r) return reply.code(404).send(apiError(`error report '${req.params.id}' not found`));
-    return r;
+    return { ...r, workflowUrl: workflowUrl(deps.cfg, r.workflowId, r.runId) };
   });
 
   app.delete<{ Params: { id: string } }>('/v1/error-reports/:id', async (req, reply) => {

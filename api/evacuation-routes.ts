@@ -8,6 +8,7 @@ import type { FerryConfig } from '../core/config.js';
 import { ConflictError, FerryError, NotFoundError, PlacementError, ValidationError } from '../core/errors.js';
 import { evacuateSchema, evacuationIds, setPropertiesSchema, toggleDiskSchema } from '../core/evacuation.js';
 import { connectionStatus } from '../core/node-state.js';
+import { operationMetadata } from '../core/operations.js';
 import { validateProperty, type PropLevel } from '../core/properties.js';
 import { parseInput } from '../core/validation.js';
 import type { Catalog } from '../activities/controller/catalog/index.js';
@@ -66,6 +67,14 @@ export function registerEvacuationRoutes(app: FastifyInstance, ctx: Ctx): void {
         args: [{ node: n, nodes, ...(req.maxConcurrent ? { maxConcurrent: req.maxConcurrent } : {}) }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Evacuate node ${n}: move its resources to other nodes`,
+        // the plan as it was at the start: the workflow's progress and current details tell what it does now
+        staticDetails: [
+          operationMetadata('evacuateNode', evacuationIds.evacuate(n), { Node: n }).staticDetails,
+          '',
+          'Plan at the start:',
+          '',
+          ...plan.filter((p) => p.node === n).map((p) => `- \`${p.resource}\`: ${p.action.toUpperCase()}${p.target ? ` to ${p.target}` : ''}${p.reason ? ` (${p.reason})` : ''}`),
+        ].join('\n'),
       });
       ids.push(h.workflowId);
     }

@@ -5,7 +5,7 @@ import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@t
 import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { controllerTaskQueue } from '../core/config.js';
-import { workflowIds } from '../core/operations.js';
+import { operationMetadata, workflowIds } from '../core/operations.js';
 import type { Catalog } from '../activities/controller/catalog/index.js';
 import type { Logger } from '../worker/logger.js';
 import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
@@ -49,6 +49,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       workflowId,
       args,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      ...operationMetadata(workflow, workflowId, refs),
     });
     if (!wait) return reply.code(202).send(apiSuccess(`${done} (started)`, refs, handle.workflowId));
     try {

@@ -18,6 +18,8 @@ export const configSchema = z.object({
   temporal: z.object({
     address: z.string().min(1).default('127.0.0.1:7233'),
     namespace: z.string().min(1).default('default'),
+    /** The Temporal Web UI, for links to operations (error reports); the dev server's by default. */
+    uiUrl: z.string().url().default('http://localhost:8233'),
     /** Task queues are `<prefix>-controller` and `<prefix>-node-<node>`. */
     taskQueuePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'lower-case letters, digits and dashes').default('ferry'),
     tls: z
@@ -58,6 +60,7 @@ export function resolveConfig(file: unknown, env: Env): FerryConfig {
   const t = { ...((base.temporal as object | undefined) ?? {}) } as Record<string, unknown>;
   if (env.FERRY_TEMPORAL_ADDRESS) t.address = env.FERRY_TEMPORAL_ADDRESS;
   if (env.FERRY_TEMPORAL_NAMESPACE) t.namespace = env.FERRY_TEMPORAL_NAMESPACE;
+  if (env.FERRY_TEMPORAL_UI_URL) t.uiUrl = env.FERRY_TEMPORAL_UI_URL;
   if (env.FERRY_TASK_QUEUE_PREFIX) t.taskQueuePrefix = env.FERRY_TASK_QUEUE_PREFIX;
   if (env.FERRY_TEMPORAL_TLS_CA_FILE || env.FERRY_TEMPORAL_TLS_CERT_FILE || env.FERRY_TEMPORAL_TLS_SERVER_NAME) {
     const tls = { ...((t.tls as object | undefined) ?? {}) } as Record<string, unknown>;

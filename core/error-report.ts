@@ -28,6 +28,8 @@ export interface ErrorReportInput {
 
 export interface ErrorReport extends ErrorReportInput {
   id: string;
+  /** The operation's page in the Temporal Web UI (added by the REST API from its configuration). */
+  workflowUrl?: string;
   /** The same failure seen again (e.g. retried attempts) counts up instead of adding reports. */
   count: number;
   firstAt: number;

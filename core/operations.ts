@@ -22,3 +22,39 @@ export const workflowIds = {
 export type FerryOperation =
   | 'node-create' | 'node-delete' | 'node-register' | 'storage-pool-create'
   | 'rd-create' | 'rd-delete' | 'vd-create' | 'resource-create' | 'resource-delete';
+
+/** LINSTOR's obj_refs keys (the REST answers carry them) in the operator's words. */
+const REF_WORDS: Record<string, string> = {
+  RscDfn: 'resource', Node: 'node', Remote: 'remote', RscGrp: 'resource group', Schedule: 'schedule', Selection: 'selection',
+  Snapshot: 'snapshot', SnapshotName: 'snapshot', StorPool: 'storage pool', VlmNr: 'volume',
+};
+
+/** `createResource` -> `create resource`: a workflow type in the operator's words. */
+function words(workflowType: string): string {
+  return workflowType.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/**
+ * The static summary and details the Web UI shows on an operation's page and in its list: what it
+ * is, on which objects, and how to follow it from a shell. Built from the objects' names only
+ * (never from the workflow's input, which may carry sealed keys).
+ */
+export function operationMetadata(workflowType: string, workflowId: string, refs: Record<string, string>): { staticSummary: string; staticDetails: string } {
+  const objects = Object.entries(refs).map(([k, v]) => `${REF_WORDS[k] ?? k} ${v}`).join(', ');
+  const summary = `${words(workflowType)}${objects ? `: ${objects}` : ''}`;
+  const details = [
+    `**${summary}** (ferry operation \`${workflowId}\`, workflow \`${workflowType}\`)`,
+    '',
+    ...Object.entries(refs).map(([k, v]) => `- ${k}: \`${v}\``),
+    '',
+    `Follow it: \`ferry operation watch ${workflowId}\`; why it failed or is stuck: \`ferry error-reports list\`.`,
+  ];
+  return { staticSummary: summary, staticDetails: details.join('\n') };
+}
+
+/** The page of an operation in the Temporal Web UI (`<ui>/namespaces/<ns>/workflows/<id>[/<run>]/history`). */
+export function workflowUrl(cfg: { temporal: { uiUrl: string; namespace: string } }, workflowId: string, runId?: string | null): string {
+  const base = cfg.temporal.uiUrl.replace(/\/+$/, '');
+  const run = runId ? `/${encodeURIComponent(runId)}` : '';
+  return `${base}/namespaces/${encodeURIComponent(cfg.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}${run}/history`;
+}

@@ -119,6 +119,7 @@ export function operationSinks(o: { metrics: FerryMetrics; record: RecordErrorRe
       started: { fn: (info) => o.metrics.operationStarted(info.workflowType), callDuringReplay: false },
       completed: { fn: (info) => o.metrics.operationFinished(info.workflowType, 'completed', seconds(info)), callDuringReplay: false },
       canceled: { fn: (info) => o.metrics.operationFinished(info.workflowType, 'canceled', seconds(info)), callDuringReplay: false },
+      backupFinished: { fn: (info, b) => o.metrics.backupFinished({ ...b, durationSeconds: seconds(info) }), callDuringReplay: false },
       failed: {
         fn: (info, f) => {
           o.metrics.operationFinished(info.workflowType, 'failed', seconds(info));

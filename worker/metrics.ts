@@ -6,14 +6,26 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { setHostCommandObserver } from '../activities/node/host/run.js';
+import { setBackupTransferObserver } from '../activities/node/backup/observer.js';
 
 export interface FerryMetrics {
   registry: Registry;
   operationStarted(type: string): void;
   operationFinished(type: string, outcome: 'completed' | 'failed' | 'canceled', durationSeconds: number): void;
+  /** A backup (backupCreate) ended: its stored bytes when it completed, its error type when it failed. */
+  backupFinished(b: BackupOutcome): void;
   /** Appends the Temporal runtime's metrics (its Prometheus endpoint) to our own text. */
   render(): Promise<string>;
   contentType: string;
+}
+
+export interface BackupOutcome {
+  outcome: 'completed' | 'failed' | 'canceled';
+  mode: 'full' | 'incremental' | 'unknown';
+  storedBytes: number;
+  uncompressedBytes: number;
+  durationSeconds: number;
+  reason?: string;
 }
 
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600];
@@ -30,7 +42,24 @@ export function createMetrics(o: { process: 'controller' | 'agent'; node?: strin
   const cmds = new Counter({ name: 'ferry_host_commands_total', help: 'Host commands run by the agent, by command and outcome', labelNames: ['command', 'outcome'], registers: [registry] });
   const cmdFailures = new Counter({ name: 'ferry_host_command_failures_total', help: 'Host commands that failed, by command and exit code', labelNames: ['command', 'exit_code'], registers: [registry] });
   const cmdDuration = new Histogram({ name: 'ferry_host_command_duration_seconds', help: 'Run time of host commands, by command', labelNames: ['command'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [registry] });
+  // backups as a whole (controller: from the workflow's end) and their transfers (agent: per volume)
+  const backups = new Counter({ name: 'ferry_backups_total', help: 'Backups (backupCreate) that ended, by outcome and mode', labelNames: ['outcome', 'mode'], registers: [registry] });
+  const backupBytes = new Counter({ name: 'ferry_backup_bytes_total', help: 'Bytes of completed backups: stored in the bucket (compressed) and read from the volumes (uncompressed)', labelNames: ['kind'], registers: [registry] });
+  const backupDuration = new Histogram({ name: 'ferry_backup_duration_seconds', help: 'Start to end of backups, by outcome', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
+  const backupFailures = new Counter({ name: 'ferry_backup_failures_total', help: 'Backups that failed, by reason (error type)', labelNames: ['reason'], registers: [registry] });
   if (o.process === 'agent') {
+    const xferBytes = new Counter({ name: 'ferry_backup_transfer_bytes_total', help: 'Bytes of finished backup transfers of this node: upload (shipping) or download (restore), compressed or uncompressed', labelNames: ['direction', 'kind'], registers: [registry] });
+    const xferDuration = new Histogram({ name: 'ferry_backup_transfer_duration_seconds', help: 'Run time of backup transfers of one volume, by direction and outcome', labelNames: ['direction', 'outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
+    const xferFailures = new Counter({ name: 'ferry_backup_transfer_failures_total', help: 'Backup transfers that failed, by direction and reason (S3 error kind, damaged-data, secret...)', labelNames: ['direction', 'reason'], registers: [registry] });
+    setBackupTransferObserver((t) => {
+      xferDuration.observe({ direction: t.direction, outcome: t.ok ? 'ok' : 'failed' }, t.durationMs / 1000);
+      if (t.ok) {
+        xferBytes.inc({ direction: t.direction, kind: 'compressed' }, t.compressedBytes);
+        if (t.uncompressedBytes !== undefined) xferBytes.inc({ direction: t.direction, kind: 'uncompressed' }, t.uncompressedBytes);
+      } else {
+        xferFailures.inc({ direction: t.direction, reason: t.reason ?? 'other' });
+      }
+    });
     setHostCommandObserver((c) => {
       const command = c.command.split('/').pop() ?? c.command;
       cmds.inc({ command, outcome: c.ok ? 'ok' : 'failed' });
@@ -45,6 +74,15 @@ export function createMetrics(o: { process: 'controller' | 'agent'; node?: strin
     operationFinished(type, outcome, seconds) {
       (outcome === 'completed' ? completed : outcome === 'failed' ? failed : canceled).inc({ type });
       duration.observe({ type, outcome }, seconds);
+    },
+    backupFinished(b) {
+      backups.inc({ outcome: b.outcome, mode: b.mode });
+      backupDuration.observe({ outcome: b.outcome }, b.durationSeconds);
+      if (b.outcome === 'completed') {
+        backupBytes.inc({ kind: 'stored' }, b.storedBytes);
+        backupBytes.inc({ kind: 'uncompressed' }, b.uncompressedBytes);
+      }
+      if (b.outcome === 'failed') backupFailures.inc({ reason: b.reason ?? 'other' });
     },
     async render() {
       let text = await registry.metrics();

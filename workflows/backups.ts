@@ -15,7 +15,7 @@
 // of the new definition, one per chain element, no resource. Any failure removes what was made
 // (LVs, snapshots, .res, catalog rows).
 import {
-  ActivityCancellationType, CancellationScope, condition, defineQuery, defineSignal, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
+  ActivityCancellationType, CancellationScope, condition, defineSignal, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
@@ -29,6 +29,8 @@ import type { BackupSelector } from '../core/backup-selection.js';
 import { snapshotLvOf } from '../core/backup-operations.js';
 import { parseBackupId } from '../core/backup-names.js';
 import { nodeQueueFor } from '../core/operations.js';
+import type { OperationProgress } from '../core/progress.js';
+import { computedProgress, trackProgress } from './progress.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError', 'BackupAborted'];
 
@@ -61,8 +63,8 @@ function nodeOps(node: string, shipAttempts = DEFAULT_SHIP_ATTEMPTS) {
   };
 }
 
-export interface BackupProgress {
-  phase: string;
+/** core/progress's shape: volumes as units, compressed bytes; and the backup's own fields. */
+export interface BackupProgress extends OperationProgress {
   node?: string;
   volumes?: { vlmNr: number; state: string }[];
   queuedBehind?: string[];
@@ -70,7 +72,19 @@ export interface BackupProgress {
   fullBecause?: string | null;
 }
 
-export const progressQuery = defineQuery<BackupProgress>('progress');
+/** The `progress` answer of a backup workflow: set whole (`set`) or in part (`{ ...get(), x }`). */
+function backupProgress(initial: Omit<BackupProgress, 'done' | 'total'>) {
+  let current: BackupProgress = { done: 0, total: 0, unit: 'volumes', ...initial };
+  const shown = computedProgress(() => current);
+  shown.show();
+  return {
+    get: () => current,
+    set(p: Omit<BackupProgress, 'done' | 'total'> & Partial<BackupProgress>) {
+      current = { done: 0, total: 0, unit: 'volumes', ...p };
+      shown.show();
+    },
+  };
+}
 
 /** Sent to a queued backup by the backup that handed it its node's shipping slot. */
 export const slotGrantedSignal = defineSignal('backupSlotGranted');
@@ -116,20 +130,27 @@ function ordinal(n: number): string {
 
 export async function createRemote(input: Omit<RemoteRecord, 'type' | 'createdAt'>): Promise<{ remote: string }> {
   upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-create'] });
+  const progress = trackProgress({ phase: 'recording the remote (keys sealed)', done: 0, total: 1, unit: 'remotes' });
   await catalog.catalogCreateRemote(input);
+  progress.update({ phase: 'done', done: 1 });
   return { remote: input.name };
 }
 
 /** `remote modify`: the changed fields (keys sealed by the API before they get here). */
 export async function modifyRemote(input: { name: string; changes: RemoteChanges }): Promise<{ remote: string; changed: string[] }> {
   upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-modify'] });
+  const progress = trackProgress({ phase: 'changing the remote', done: 0, total: 1, unit: 'remotes' });
   await catalog.catalogModifyRemote(input);
+  progress.update({ phase: 'done', done: 1 });
   return { remote: input.name, changed: Object.keys(input.changes).map((k) => k.replace(/Sealed$/, '')) };
 }
 
 export async function deleteRemote(input: { name: string }): Promise<{ remote: string; deleted: boolean }> {
   upsertSearchAttributes({ FerryRemote: [input.name], FerryOperation: ['remote-delete'] });
-  return { remote: input.name, deleted: await catalog.catalogDeleteRemote(input.name) };
+  const progress = trackProgress({ phase: 'removing the remote', done: 0, total: 1, unit: 'remotes' });
+  const deleted = await catalog.catalogDeleteRemote(input.name);
+  progress.update({ phase: 'done', done: 1 });
+  return { remote: input.name, deleted };
 }
 
 // ---- backup create --------------------------------------------------------------------------------
@@ -201,13 +222,12 @@ function rootMessage(e: unknown): string {
 
 async function createBackup(input: BackupCreateInput): Promise<BackupCreateResult> {
   upsertSearchAttributes({ FerryResource: [input.resource], FerryRemote: [input.remote], FerryOperation: ['backup-create'] });
-  let progress: BackupProgress = { phase: 'waiting for the resource lock' };
-  setHandler(progressQuery, () => progress);
+  const progress = backupProgress({ phase: 'waiting for the resource lock' });
   let slotGranted = false;
   setHandler(slotGrantedSignal, () => { slotGranted = true; });
   const holder = workflowInfo().workflowId;
   return withLock(input.resource, async () => {
-    progress = { phase: 'planning' };
+    progress.set({ phase: 'planning' });
     const plan: BackupPlan = await catalog.backupPlan(input);
     const node = plan.node;
     upsertSearchAttributes({ FerryNode: [node] });
@@ -226,10 +246,10 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
           const s = await catalog.backupAcquireSlot({ node, holder });
           if (s.acquired) break;
           queued = true;
-          progress = {
+          progress.set({
             phase: `queued for a shipping slot on ${node}: ${ordinal(s.position)} of ${s.waiting}, slots held by ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit})`,
             node, queuedBehind: s.holders,
-          };
+          });
           await condition(() => slotGranted, Math.round(wait * (0.75 + Math.random() / 2)));
           slotGranted = false;
         }
@@ -238,12 +258,12 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         for (let wait = 2000; ; wait = Math.min(wait * 1.5, 30_000)) {
           const s = await catalog.backupAcquireSlot({ node, holder });
           if (s.acquired) break;
-          progress = { phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders };
+          progress.set({ phase: `queued behind ${s.holders.join(', ')} (MaxConcurrentBackupsPerNode=${s.limit} on ${node})`, node, queuedBehind: s.holders });
           await sleep(Math.round(wait * (0.75 + Math.random() / 2)));
         }
       }
       slot = true;
-      progress = { phase: 'taking the snapshot', node };
+      progress.set({ phase: 'taking the snapshot', node });
       const refs = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg, lv: v.lv }));
       snapshotTaken = true;
       // I/O suspended on the shipping node while its LVs are snapshotted (consistent across volumes)
@@ -264,7 +284,7 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
       }
       const mode = base ? 'incremental' : 'full';
       const states = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, state: 'waiting' }));
-      progress = { phase: `shipping (${mode})`, node, volumes: states, mode, fullBecause };
+      progress.set({ phase: `shipping (${mode})`, node, volumes: states, mode, fullBecause, total: plan.volumes.length, bytesDone: 0 });
       for (const [i, v] of plan.volumes.entries()) {
         states[i]!.state = 'shipping';
         const r = await ops.data.backupShipVolume({
@@ -274,8 +294,10 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         });
         shipped.push(r);
         states[i]!.state = `shipped ${r.compressedBytes} bytes`;
+        const p = progress.get();
+        progress.set({ ...p, done: i + 1, bytesDone: (p.bytesDone ?? 0) + r.compressedBytes, message: `${r.uncompressedBytes} bytes read, ${(p.bytesDone ?? 0) + r.compressedBytes} stored` });
       }
-      progress = { ...progress, phase: 'writing the metadata (commit)' };
+      progress.set({ ...progress.get(), phase: 'writing the metadata (commit)' });
       const meta = buildBackupMeta({
         rscName: input.resource, nodeName: node, startTimestamp: input.startTimestamp, finishTimestamp: Date.now(), id: plan.id,
         ...(base ? { base: { id: base.backupId, chain: base.chain } } : {}),
@@ -305,7 +327,7 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         await nodeOps(plan.previous.node).short.deleteSnapshot({ resource: input.resource, snapshot: plan.previous.snapshot, volumes: plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg })) })
           .catch(() => undefined);
       }
-      progress = { ...progress, phase: 'done' };
+      progress.set({ ...progress.get(), phase: 'done' });
       return {
         id: plan.id, resource: input.resource, remote: input.remote, node, snapshot: input.snapshot, mode, base: base?.backupId ?? null, fullBecause: base ? null : fullBecause,
         volumes: plan.volumes.map((v, i) => ({
@@ -314,14 +336,14 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         })),
       };
     } catch (e) {
-      progress = { ...progress, phase: isCancellation(e) ? 'aborted: cleaning up' : 'failed: cleaning up' };
+      progress.set({ ...progress.get(), phase: isCancellation(e) ? 'aborted: cleaning up' : 'failed: cleaning up' });
       await CancellationScope.nonCancellable(async () => {
         await catalog.backupDiscard({ remote: input.remote, id: plan.id, dataKeys: plan.volumes.map((v) => v.dataKey) }).catch(() => undefined);
         if (snapshotTaken) {
           await ops.short.deleteSnapshot({ resource: input.resource, snapshot: input.snapshot, volumes: plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg })) }).catch(() => undefined);
         }
       });
-      progress = { ...progress, phase: isCancellation(e) ? 'aborted' : 'failed' };
+      progress.set({ ...progress.get(), phase: isCancellation(e) ? 'aborted' : 'failed' });
       throw e;
     } finally {
       if (slot || queued) await CancellationScope.nonCancellable(() => releaseSlot(holder, fifo));
@@ -355,36 +377,41 @@ export interface BackupRestoreResult {
 
 export async function backupRestore(input: BackupRestoreInput): Promise<BackupRestoreResult> {
   upsertSearchAttributes({ FerryResource: [input.targetResource], FerryRemote: [input.remote], FerryNode: [input.targetNode], FerryOperation: ['backup-restore'] });
-  let progress: BackupProgress = { phase: 'waiting for the resource lock', node: input.targetNode };
-  setHandler(progressQuery, () => progress);
+  const progress = backupProgress({ phase: 'waiting for the resource lock', node: input.targetNode });
   return withLock(input.targetResource, async () => {
-    progress = { phase: 'reading the backup chain', node: input.targetNode };
+    progress.set({ phase: 'reading the backup chain', node: input.targetNode });
     const chain: RestoreChain = await catalog.backupRestoreChain({ remote: input.remote, ...(input.id !== undefined ? { id: input.id } : {}), ...(input.resource !== undefined ? { resource: input.resource } : {}) });
     const rsc = input.targetResource;
     const node = input.targetNode;
     const ops = nodeOps(node);
     const volumes = chain.steps.at(-1)!.volumes.map((v) => ({ vlmNr: v.vlmNr, sizeBytes: v.sizeBytes }));
-    if (input.downloadOnly) return downloadOnly(input, chain, volumes, (p) => { progress = p; });
+    if (input.downloadOnly) return downloadOnly(input, chain, volumes, progress.set);
     let layout: ResourceLayout | undefined;
     let madeRd = false;
     try {
-      progress = { phase: 'defining the resource', node };
+      progress.set({ phase: 'defining the resource', node });
       await catalog.catalogCreateResourceDefinition({ name: rsc, requestId: `${workflowInfo().workflowId}/${workflowInfo().runId}` });
       madeRd = true;
       for (const v of volumes) await catalog.catalogCreateVolumeDefinition({ resource: rsc, volumeNumber: v.vlmNr, sizeBytes: v.sizeBytes });
       layout = (await catalog.catalogPlaceResource({ resource: rsc, nodes: [node], storagePool: input.storagePool })).layout;
       const me = layout.nodes.find((n) => n.node === node)!;
       await ops.short.ensureResourceVolumes(layout);
+      const total = chain.steps.reduce((a, st) => a + st.volumes.length, 0);
+      const bytesTotal = chain.steps.reduce((a, st) => a + st.volumes.reduce((b, v) => b + (v.parts ?? []).reduce((c, p) => c + p.size, 0), 0), 0);
+      let done = 0;
+      let bytesDone = 0;
       for (const [i, step] of chain.steps.entries()) {
         for (const v of step.volumes) {
-          progress = { phase: `receiving ${step.id} (${i + 1} of ${chain.steps.length}), volume ${v.vlmNr}`, node };
-          await ops.data.backupReceiveVolume({
+          progress.set({ phase: `receiving ${step.id} (${i + 1} of ${chain.steps.length}), volume ${v.vlmNr}`, node, done, total, bytesDone, ...(bytesTotal ? { bytesTotal } : {}) });
+          const got = await ops.data.backupReceiveVolume({
             remote: chain.remote, key: v.dataKey, parts: v.parts, sha256: v.sha256, uncompressedSha256: v.uncompressedSha256,
             vg: me.vg!, lv: `${rsc}_${String(v.vlmNr).padStart(5, '0')}`,
           });
+          done += 1;
+          bytesDone += got.bytes;
         }
       }
-      progress = { phase: 'bringing up DRBD', node };
+      progress.set({ phase: 'bringing up DRBD', node, done, total, bytesDone, ...(bytesTotal ? { bytesTotal } : {}) });
       await ops.short.writeDrbdResourceFile(layout);
       await ops.short.createDrbdMetadata(layout);
       await ops.short.adjustDrbd(rsc);
@@ -392,17 +419,17 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
       await ops.short.waitUpToDate(rsc);
       const reported = await ops.short.reportResourceVolumes(layout);
       await catalog.catalogRecordVolumes({ resource: rsc, node, volumes: reported });
-      progress = { phase: 'done', node };
+      progress.set({ ...progress.get(), phase: 'done' });
       return { resource: rsc, node, chain: chain.chain, volumes, storagePool: input.storagePool };
     } catch (e) {
-      progress = { phase: 'failed: removing what was made', node };
+      progress.set({ ...progress.get(), phase: 'failed: removing what was made' });
       await CancellationScope.nonCancellable(async () => {
         if (layout) {
           await ops.short.removeResourceFromHost({ resource: rsc, vg: layout.nodes.find((n) => n.node === node)?.vg ?? null, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) }).catch(() => undefined);
         }
         if (madeRd) await catalog.catalogDeleteResourceDefinition(rsc).catch(() => undefined);
       });
-      progress = { phase: 'failed', node };
+      progress.set({ ...progress.get(), phase: 'failed' });
       throw e;
     }
   });
@@ -416,7 +443,7 @@ export async function backupRestore(input: BackupRestoreInput): Promise<BackupRe
  * rollback) makes one from any of the snapshots. Any failure removes what was made.
  */
 async function downloadOnly(
-  input: BackupRestoreInput, chain: RestoreChain, volumes: { vlmNr: number; sizeBytes: number }[], report: (p: BackupProgress) => void,
+  input: BackupRestoreInput, chain: RestoreChain, volumes: { vlmNr: number; sizeBytes: number }[], report: ReturnType<typeof backupProgress>['set'],
 ): Promise<BackupRestoreResult> {
   const rsc = input.targetResource;
   const node = input.targetNode;
@@ -471,6 +498,8 @@ async function downloadOnly(
  */
 export async function backupDelete(input: { remote: string; id?: string; selector?: BackupSelector; s3key?: string; cascade: boolean }): Promise<{ backups: string[]; keys: string[] }> {
   upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: ['backup-delete'] });
-  if (input.s3key !== undefined) return catalog.backupDeleteKey({ remote: input.remote, key: input.s3key });
-  return catalog.backupDelete(input);
+  const progress = trackProgress({ phase: 'deleting the objects and their metadata', done: 0, total: 0, unit: 'backups' });
+  const r = input.s3key !== undefined ? await catalog.backupDeleteKey({ remote: input.remote, key: input.s3key }) : await catalog.backupDelete(input);
+  progress.update({ phase: 'done', done: r.backups.length, total: r.backups.length, message: `${r.keys.length} object(s) deleted` });
+  return r;
 }

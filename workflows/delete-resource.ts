@@ -5,6 +5,7 @@ import type { ControllerActivities, ResourceLayout } from '../activities/control
 import type { ResourceNodeActivities } from '../activities/node/resources.js';
 import { nodeQueueFor } from '../core/operations.js';
 import { withResourceLock } from './resource-lock.js';
+import { trackProgress } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -41,10 +42,14 @@ export async function removeFromNodes(layout: ResourceLayout, nodes: string[]): 
 
 export async function deleteResource(input: { resource: string; node: string }): Promise<{ resource: string; node: string; deleted: boolean }> {
   upsertSearchAttributes({ FerryResource: [input.resource], FerryNode: [input.node], FerryOperation: ['resource-delete'] });
+  const progress = trackProgress({ phase: 'waiting for the resource lock', done: 0, total: 1, unit: 'nodes' });
   return withResourceLock(input.resource, async () => {
     const layout = await catalog.catalogResourceLayout(input.resource);
+    progress.update({ phase: `removing from ${input.node} (drbdadm down, lvremove), adjusting the others` });
     if (layout.nodes.some((n) => n.node === input.node)) await removeFromNodes(layout, [input.node]);
+    progress.update({ phase: 'removing from the catalog', done: 1 });
     const deleted = await catalog.catalogDeleteResource(input);
+    progress.update({ phase: 'done' });
     return { ...input, deleted };
   });
 }

@@ -10,13 +10,15 @@
 // replacement syncs from the surviving replicas), and with enough replicas left
 // (DrbdOptions/AutoEvictMinReplicaCount) its replica is only dropped.
 import {
-  condition, continueAsNew, defineQuery, defineSignal, isCancellation, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  condition, continueAsNew, defineSignal, isCancellation, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
 import { nodeQueueFor } from '../core/operations.js';
 import { hostOf, removeFromNodes } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
+import type { OperationProgress } from '../core/progress.js';
+import { computedProgress } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -56,12 +58,10 @@ export interface ResourceMoveProgress {
   etaSeconds: number | null;
 }
 
-export interface EvacuationProgress {
+/** core/progress's shape (resources as units, bytes of the replacements in sync) and the moves. */
+export interface EvacuationProgress extends OperationProgress {
   node: string;
   kind: 'evacuate' | 'evict';
-  phase: string;
-  total: number;
-  done: number;
   moving: ResourceMoveProgress[];
   blocked: { resource: string; reason: string }[];
   bytesTotal: number;
@@ -75,11 +75,10 @@ export interface EvacuateNodeResult {
   dropped: string[];
 }
 
-export const progressQuery = defineQuery<EvacuationProgress>('progress');
 export const retrySignal = defineSignal('retry');
 
 /** Resync to a new replica, polled on its host until UpToDate. */
-async function waitSynced(resource: string, target: string, m: ResourceMoveProgress): Promise<void> {
+async function waitSynced(resource: string, target: string, m: ResourceMoveProgress, onProgress: () => void = () => undefined): Promise<void> {
   const started = Date.now();
   // the host looks every 200 ms for up to 2 s (histories from before: one look, then a 1 s timer)
   const onHost = patched('resync-wait-on-host');
@@ -89,6 +88,7 @@ async function waitSynced(resource: string, target: string, m: ResourceMoveProgr
     m.bytesDone = Math.round((m.bytesTotal * p.percentInSync) / 100);
     const elapsed = (Date.now() - started) / 1000;
     m.etaSeconds = p.etaSeconds ?? (p.percentInSync > 0 && elapsed > 0 ? Math.round((elapsed * (100 - p.percentInSync)) / p.percentInSync) : null);
+    onProgress();
     if (p.upToDate) return;
     if (!onHost) await sleep('1 second');
   }
@@ -116,6 +116,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
   const node = input.node;
   upsertSearchAttributes({ FerryNode: [node], FerryOperation: [kind === 'evict' ? 'node-evict' : 'node-evacuate'] });
   const carried = input.carried ?? { done: [], dropped: [], moved: [], startedAt: Date.now() };
+  const touched = new Set([node, ...carried.moved.map((m) => m.target)]);
   const done = new Set(carried.done);
   const moving = new Map<string, ResourceMoveProgress>();
   const blocked = new Map<string, string>();
@@ -125,16 +126,20 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
   setHandler(retrySignal, () => {
     retryRequested = true;
   });
-  setHandler(progressQuery, (): EvacuationProgress => {
+  const shown = computedProgress((): EvacuationProgress => {
     const ms = [...moving.values()];
     const bytesTotal = ms.reduce((a, m) => a + m.bytesTotal, 0);
     const etas = ms.map((m) => m.etaSeconds).filter((x): x is number => x !== null);
+    const message = ms.map((m) => `${m.resource}${m.target ? ` -> ${m.target}` : ''} ${m.phase}${m.bytesTotal ? ` ${m.percentInSync.toFixed(0)}%` : ''}`).join(', ');
     return {
-      node, kind, phase, total: totalResources, done: done.size, moving: ms.map((m) => ({ ...m })),
+      node, kind, phase, total: totalResources, done: done.size, unit: 'resources', moving: ms.map((m) => ({ ...m })),
       blocked: [...blocked].map(([resource, reason]) => ({ resource, reason })),
       bytesTotal, bytesDone: ms.reduce((a, m) => a + m.bytesDone, 0), etaSeconds: etas.length ? Math.max(...etas) : null,
+      ...(message ? { message } : {}),
+      blockedReason: blocked.size ? [...blocked].map(([r, why]) => `${r}: ${why}`).join('; ') : null,
     };
   });
+  shown.show();
 
   await catalog.catalogBeginEvacuation({ nodes: [...new Set([node, ...(input.nodes ?? [])])], kind });
 
@@ -143,10 +148,17 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     if (plan.action === 'gone') return true;
     if (plan.action === 'blocked') {
       blocked.set(resource, plan.reason);
+      shown.show();
       return false;
     }
     blocked.delete(resource);
     const target = plan.action === 'move' ? plan.target : null;
+    // FerryNode lists every node the evacuation touches, so `FerryNode="node3"` finds the
+    // evacuation that moved a resource to node3 (histories from before: the evacuated node only)
+    if (target && !touched.has(target) && patched('evacuation-targets-search-attribute')) {
+      touched.add(target);
+      upsertSearchAttributes({ FerryNode: [...touched] });
+    }
     const m: ResourceMoveProgress = { resource, target, phase: target ? 'creating the replacement' : 'removing', percentInSync: 0, bytesTotal: target ? sizeBytes : 0, bytesDone: 0, etaSeconds: null };
     moving.set(resource, m);
     try {
@@ -158,9 +170,16 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
       if (target || unreachable.length) await configure(live, target);
       if (target) {
         m.phase = `syncing to ${target}`;
-        await waitSynced(resource, target, m);
+        shown.show();
+        await waitSynced(resource, target, m, shown.show);
+        // the new replica's volumes (disk state, allocation) as `r l` / `v l` show them (histories
+        // from before: not recorded, listed as Unknown)
+        if (patched('evacuation-record-volumes')) {
+          await catalog.catalogRecordVolumes({ resource, node: target, volumes: await hostOf(target).reportResourceVolumes(live) });
+        }
       }
       m.phase = `removing from ${node}`;
+      shown.show();
       if (kind === 'evacuate') await removeFromNodes(live, [node]);
       await catalog.catalogFinishMove({ node, resource });
       if (target) carried.moved.push({ resource, target });
@@ -173,12 +192,14 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
 
   for (;;) {
     phase = 'looking for resources on the node';
+    shown.show();
     const state = await catalog.catalogEvacuationState(node);
     const limit = Math.max(1, input.maxConcurrent ?? state.maxConcurrent);
     for (const r of state.resources) if (!done.has(r.resource)) blocked.delete(r.resource);
     totalResources = done.size + state.resources.length;
     if (state.resources.length === 0) break;
     phase = kind === 'evict' ? 'evicting resources' : 'moving resources';
+    shown.show();
     const queue = [...state.resources];
     let progressed = false;
     await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
@@ -187,6 +208,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
           if (await moveOne(r.resource, r.sizeBytes)) {
             done.add(r.resource);
             progressed = true;
+            shown.show();
           }
         } catch (e) {
           if (isCancellation(e)) throw e;
@@ -196,6 +218,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     }));
     if (blocked.size > 0 && !progressed) {
       phase = `blocked: ${blocked.size} resource${blocked.size === 1 ? '' : 's'} cannot be moved yet; trying again`;
+      shown.show();
       retryRequested = false;
       await condition(() => retryRequested, input.retryIntervalMs ?? 10_000);
     }
@@ -204,6 +227,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     }
   }
   phase = 'done';
+  shown.show();
   await catalog.catalogFinishEvacuation(node);
   return { node, moved: carried.moved, dropped: carried.dropped };
 }

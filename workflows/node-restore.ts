@@ -10,6 +10,7 @@ import type { EvacuationNodeActivities } from '../activities/node/evacuation.js'
 import { nodeQueueFor } from '../core/operations.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
+import { trackProgress } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -26,11 +27,13 @@ export interface RestoreNodeResult {
 
 export async function restoreNode(input: { node: string }): Promise<RestoreNodeResult> {
   upsertSearchAttributes({ FerryNode: [input.node], FerryOperation: ['node-restore'] });
+  const progress = trackProgress({ phase: 'clearing the EVACUATE/EVICTED flag', done: 0, total: 0, unit: 'resources' });
   // read before the flag and the recorded moves go; the cleanup then works from this history
   const stale = await catalog.catalogStaleResources(input.node);
   const r = await catalog.catalogRestoreNode(input.node);
   let cleaned: RestoreNodeResult['cleaned'] = { resources: [], lvs: [] };
   if (stale.evicted) {
+    progress.update({ phase: `removing leftovers of moved resources on ${input.node}`, total: stale.candidates.length });
     const host = proxyActivities<EvacuationNodeActivities>({
       taskQueue: nodeQueueFor(workflowInfo().taskQueue, input.node),
       // the API restores only an ONLINE node; a node cut off again meanwhile is waited for
@@ -40,13 +43,17 @@ export async function restoreNode(input: { node: string }): Promise<RestoreNodeR
     });
     cleaned = await host.removeStaleResources({ keep: stale.keep, candidates: stale.candidates });
   }
+  progress.update({ phase: 'done', done: progress.get().total, message: `${cleaned.resources.length} leftover resource(s) removed` });
   return { ...r, cleaned };
 }
 
 export async function loseNode(input: { node: string }): Promise<{ node: string; resources: string[] }> {
   upsertSearchAttributes({ FerryNode: [input.node], FerryOperation: ['node-lost'] });
+  const progress = trackProgress({ phase: 'reading the node\'s resources', done: 0, total: 0, unit: 'resources' });
   const { resources } = await catalog.catalogEvacuationState(input.node);
-  for (const { resource } of resources) {
+  progress.update({ phase: `dropping ${input.node} from its resources`, total: resources.length });
+  for (const [i, { resource }] of resources.entries()) {
+    progress.update({ message: resource });
     await withResourceLock(resource, async () => {
       const layout = await catalog.catalogResourceLayout(resource);
       const rest: ResourceLayout = { ...layout, nodes: layout.nodes.filter((n) => n.node !== input.node) };
@@ -56,13 +63,18 @@ export async function loseNode(input: { node: string }): Promise<{ node: string;
       }));
       await catalog.catalogDeleteResource({ resource, node: input.node });
     });
+    progress.update({ done: i + 1 });
   }
+  progress.update({ phase: 'forgetting the node', message: undefined });
   await catalog.catalogForgetNode(input.node);
+  progress.update({ phase: 'done' });
   return { node: input.node, resources: resources.map((r) => r.resource) };
 }
 
 export async function setProperties(input: { node?: string; changes: Record<string, string | null> }): Promise<{ node: string | null; changed: string[] }> {
   upsertSearchAttributes({ ...(input.node ? { FerryNode: [input.node] } : {}), FerryOperation: ['set-property'] });
+  const progress = trackProgress({ phase: 'setting the properties', done: 0, total: Object.keys(input.changes).length, unit: 'properties' });
   await catalog.catalogSetProperties(input);
+  progress.update({ phase: 'done', done: progress.get().total });
   return { node: input.node ?? null, changed: Object.keys(input.changes) };
 }

@@ -4,6 +4,7 @@ import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporal
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import type { NodeActivities } from '../activities/node/activities.js';
 import { nodeQueueFor } from '../core/operations.js';
+import { trackProgress } from './progress.js';
 
 const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
@@ -17,6 +18,7 @@ export interface RegisterNodeInput {
 
 export async function registerNode(input: RegisterNodeInput): Promise<{ node: string; thinPools: number }> {
   upsertSearchAttributes({ FerryNode: [input.node], FerryOperation: ['node-register'] });
+  const progress = trackProgress({ phase: `taking the inventory of ${input.node} (vgs, lvs)`, done: 0, total: 2, unit: 'steps' });
   // Only that host's agent polls its queue: bound how long the task may wait for it.
   const host = proxyActivities<NodeActivities>({
     taskQueue: nodeQueueFor(workflowInfo().taskQueue, input.node),
@@ -25,6 +27,8 @@ export async function registerNode(input: RegisterNodeInput): Promise<{ node: st
     retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
   });
   const inventory = await host.inventory();
+  progress.update({ phase: 'recording the inventory', done: 1, message: `${inventory.thinPools.length} thin pool(s)` });
   await catalog.catalogRecordInventory({ node: input.node, inventory, agentStartedAt: input.agentStartedAt });
+  progress.update({ phase: 'done', done: 2 });
   return { node: input.node, thinPools: inventory.thinPools.length };
 }

@@ -38,17 +38,26 @@ function resizeOn(node: string) {
 
 export async function createResourceGroup(input: { name: string; description?: string; selectFilter: SelectFilter; props?: Record<string, string> }): Promise<{ name: string; created: boolean }> {
   upsertSearchAttributes({ FerryOperation: ['rg-create'] });
-  return catalog.catalogCreateResourceGroup(input);
+  const progress = trackProgress({ phase: 'recording the resource group', done: 0, total: 1, unit: 'groups' });
+  const r = await catalog.catalogCreateResourceGroup(input);
+  progress.update({ phase: 'done', done: 1 });
+  return r;
 }
 
 export async function modifyResourceGroup(input: { name: string; description?: string; selectFilter: Partial<Record<keyof SelectFilter, unknown>> }): Promise<SelectFilter> {
   upsertSearchAttributes({ FerryOperation: ['rg-modify'] });
-  return catalog.catalogModifyResourceGroup(input);
+  const progress = trackProgress({ phase: 'changing the resource group', done: 0, total: 1, unit: 'groups' });
+  const r = await catalog.catalogModifyResourceGroup(input);
+  progress.update({ phase: 'done', done: 1 });
+  return r;
 }
 
 export async function deleteResourceGroup(input: { name: string }): Promise<{ name: string; deleted: boolean }> {
   upsertSearchAttributes({ FerryOperation: ['rg-delete'] });
-  return { name: input.name, deleted: await catalog.catalogDeleteResourceGroup(input.name) };
+  const progress = trackProgress({ phase: 'removing the resource group', done: 0, total: 1, unit: 'groups' });
+  const deleted = await catalog.catalogDeleteResourceGroup(input.name);
+  progress.update({ phase: 'done', done: 1 });
+  return { name: input.name, deleted };
 }
 
 export async function spawnResources(input: { resourceGroup: string; resource: string; sizes: number[] }): Promise<{ resource: string; nodes: string[]; added: string[] }> {
@@ -77,14 +86,19 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
     ...('node' in t ? { FerryNode: [t.node] } : {}),
   });
   const changed = Object.keys(input.changes);
+  const progress = trackProgress({ phase: 'setting the properties', done: 0, total: 0, unit: 'resources', message: changed.join(', ') });
   const drbd = changed.some((k) => drbdOptionOfKey(k) !== null);
   // AutoSnapshot settings: the auto-snapshot/<rsc> Schedules follow (idempotent)
   const autoSnapshot = changed.some((k) => k.startsWith(AUTO_SNAPSHOT_KEY_PREFIX));
   if (t.kind === 'resource-definition' || t.kind === 'resource') {
     return withResourceLock(t.resource, async () => {
       await catalog.catalogSetObjectProperties(input);
-      if (drbd) await applyDrbdOptions(t.resource);
+      if (drbd) {
+        progress.update({ phase: 'rewriting the .res and adjusting DRBD', total: 1 });
+        await applyDrbdOptions(t.resource);
+      }
       if (autoSnapshot) await catalog.autoSnapshotReconcile({});
+      progress.update({ phase: 'done', done: drbd ? 1 : 0 });
       return { changed, adjusted: drbd ? [t.resource] : [] };
     });
   }
@@ -92,11 +106,15 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
   if (autoSnapshot) await catalog.autoSnapshotReconcile({});
   const adjusted: string[] = [];
   if (drbd && t.kind === 'resource-group') {
-    for (const rsc of await catalog.catalogDefinitionsOfGroup(t.name)) {
+    const rscs = await catalog.catalogDefinitionsOfGroup(t.name);
+    progress.update({ phase: 'rewriting the .res and adjusting DRBD', total: rscs.length });
+    for (const rsc of rscs) {
       await withResourceLock(rsc, () => applyDrbdOptions(rsc));
       adjusted.push(rsc);
+      progress.update({ done: adjusted.length });
     }
   }
+  progress.update({ phase: 'done' });
   return { changed, adjusted };
 }
 

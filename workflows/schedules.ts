@@ -63,26 +63,42 @@ export const SCHEDULED_SHIP_ATTEMPTS = 5;
 
 export async function scheduleCreate(input: { schedule: ScheduleRecord }): Promise<{ schedule: string; reconcile: unknown }> {
   upsertSearchAttributes({ FerryOperation: ['schedule-create'] });
+  const progress = trackProgress({ phase: 'recording the schedule', done: 0, total: 2, unit: 'steps' });
   await catalog.scheduleCatalogPut(input.schedule);
-  return { schedule: input.schedule.name, reconcile: await catalog.scheduleReconcile({}) };
+  progress.update({ phase: 'reconciling the Temporal Schedules', done: 1 });
+  const reconcile = await catalog.scheduleReconcile({});
+  progress.update({ phase: 'done', done: 2 });
+  return { schedule: input.schedule.name, reconcile };
 }
 
 export async function scheduleModify(input: { schedule: ScheduleRecord }): Promise<{ schedule: string; reconcile: unknown }> {
   upsertSearchAttributes({ FerryOperation: ['schedule-modify'] });
+  const progress = trackProgress({ phase: 'recording the schedule', done: 0, total: 2, unit: 'steps' });
   await catalog.scheduleCatalogPut(input.schedule);
-  return { schedule: input.schedule.name, reconcile: await catalog.scheduleReconcile({}) };
+  progress.update({ phase: 'reconciling the Temporal Schedules', done: 1 });
+  const reconcile = await catalog.scheduleReconcile({});
+  progress.update({ phase: 'done', done: 2 });
+  return { schedule: input.schedule.name, reconcile };
 }
 
 export async function scheduleDelete(input: { name: string }): Promise<{ schedule: string; reconcile: unknown }> {
   upsertSearchAttributes({ FerryOperation: ['schedule-delete'] });
+  const progress = trackProgress({ phase: 'removing the schedule', done: 0, total: 2, unit: 'steps' });
   const { pairs } = await catalog.scheduleCatalogDelete(input.name);
-  return { schedule: input.name, reconcile: await catalog.scheduleReconcile({ pairs }) };
+  progress.update({ phase: 'removing its Temporal Schedules', done: 1 });
+  const reconcile = await catalog.scheduleReconcile({ pairs });
+  progress.update({ phase: 'done', done: 2 });
+  return { schedule: input.name, reconcile };
 }
 
 export async function scheduleEnablement(input: { remote: string; schedule: string; level: EnableLevel; target: string; enabled: boolean | null }): Promise<{ reconcile: unknown }> {
   upsertSearchAttributes({ FerryRemote: [input.remote], FerryOperation: [input.enabled === null ? 'backup-schedule-delete' : input.enabled ? 'backup-schedule-enable' : 'backup-schedule-disable'] });
+  const progress = trackProgress({ phase: 'recording the enablement', done: 0, total: 2, unit: 'steps' });
   await catalog.scheduleSetEnablement(input);
-  return { reconcile: await catalog.scheduleReconcile({ pairs: [{ remote: input.remote, schedule: input.schedule }] }) };
+  progress.update({ phase: `reconciling the Temporal Schedule of ${input.remote}/${input.schedule}`, done: 1 });
+  const reconcile = await catalog.scheduleReconcile({ pairs: [{ remote: input.remote, schedule: input.schedule }] });
+  progress.update({ phase: 'done', done: 2 });
+  return { reconcile };
 }
 
 // ---- a scheduled run ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // Shared by the snapshot workflows: activity proxies (node activities on the node's own queue,
 // bounded retries so a failing host surfaces in seconds and the workflow can undo what it did)
 // and the progress query. Deterministic code only.
-import { defineQuery, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { OperationProgress } from '../core/progress.js';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import type { SnapshotNodeActivities } from '../activities/node/snapshots.js';
 import { nodeQueueFor } from '../core/operations.js';
@@ -34,15 +35,11 @@ export function snapshotCleanupHost(node: string) {
   });
 }
 
-export interface SnapshotProgress {
-  phase: string;
-  done: number;
-  total: number;
+/** core/progress's shape with the nodes involved. */
+export interface SnapshotProgress extends OperationProgress {
   unit: string;
   nodes: string[];
 }
-
-export const progressQuery = defineQuery<SnapshotProgress>('progress');
 
 /** The message of an activity failure (ActivityFailure -> ApplicationFailure cause). */
 export function failureText(e: unknown): string {

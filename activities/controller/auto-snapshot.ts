@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Catalog } from './catalog/index.js';
 import { AUTO_SNAPSHOT_SCHEDULE_PREFIX, autoSnapshotIds, autoSnapshotSettings, isAutoSnapshot, nextAutoSnapshotName, type AutoSnapshotSettings } from '../../core/auto-snapshot.js';
+import { operationMetadata } from '../../core/operations.js';
 
 /** A snapshot still being taken when the next one is due: the next one is skipped; firings missed while Temporal was down: only the last one within 10 minutes runs. */
 export const AUTO_SNAPSHOT_POLICIES = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' } as const;
@@ -55,7 +56,8 @@ export function createAutoSnapshotActivities(deps: { catalog: Catalog; temporal?
           continue;
         }
         const spec = { intervals: [{ every: `${want.minutes} minutes` as const }] };
-        const action = { type: 'startWorkflow' as const, workflowType: 'autoSnapshotRun', taskQueue, workflowId: autoSnapshotIds.run(want.rsc), args: [{ resource: want.rsc }] };
+        const action = { type: 'startWorkflow' as const, workflowType: 'autoSnapshotRun', taskQueue, workflowId: autoSnapshotIds.run(want.rsc), args: [{ resource: want.rsc }],
+          ...operationMetadata('autoSnapshotRun', autoSnapshotIds.run(want.rsc), { Resource: want.rsc }) };
         if (!existing.has(id)) {
           try {
             await client.schedule.create({

@@ -12,6 +12,7 @@ import type { Catalog } from './catalog/index.js';
 import type { ScheduleRunRecord } from './catalog/schedules.js';
 import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
 import { backupFailure } from '../node/backup/failures.js';
+import { operationMetadata } from '../../core/operations.js';
 import { listBackups, readBackupMeta } from './s3/index.js';
 import { baseBackupIdOf } from '../../core/backup-meta.js';
 import { remoteAccess, s3ForRemote } from './backups.js';
@@ -131,6 +132,7 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
         const action = {
           type: 'startWorkflow' as const, workflowType: 'scheduledBackupRun', taskQueue,
           workflowId: scheduleWorkflowIds.run(pair.remote, pair.schedule), args: [{ remote: pair.remote, schedule: pair.schedule }],
+          ...operationMetadata('scheduledBackupRun', scheduleWorkflowIds.run(pair.remote, pair.schedule), { Schedule: pair.schedule, Remote: pair.remote }),
         };
         if (!exists) {
           try {

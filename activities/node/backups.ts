@@ -13,7 +13,8 @@ import { createS3Client } from './backup/s3.js';
 import { openSecret } from './backup/secret-box.js';
 import { restoreFromS3, shipToS3 } from './backup/pipeline.js';
 import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './backup/upload.js';
-import { backupFailure } from './backup/failures.js';
+import { backupFailure, backupFailureReason } from './backup/failures.js';
+import { observeBackupTransfer } from './backup/observer.js';
 import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
 import { lvSizeFor } from './resources.js';
 import { thinRecvArgs, thinSendArgs } from './host/thin.js';
@@ -94,6 +95,8 @@ export function createBackupNodeActivities(deps: { node: string }) {
 
     async backupShipVolume(input: ShipVolumeInput): Promise<ShipVolumeResult> {
       const ctx = Context.current();
+      const started = Date.now();
+      const failed = (e: unknown) => observeBackupTransfer({ direction: 'upload', ok: false, compressedBytes: 0, uncompressedBytes: 0, durationMs: Date.now() - started, reason: backupFailureReason(e) });
       const prev = ctx.info.heartbeatDetails as ShipHeartbeat | undefined;
       const resume = prev && prev.key === input.key && prev.uploadId ? { uploadId: prev.uploadId, completedParts: prev.parts } : undefined;
       const partSize = prev?.partSize ?? Math.max(MIN_PART_SIZE, envNumber('FERRY_BACKUP_PART_SIZE') ?? DEFAULT_PART_SIZE);
@@ -106,6 +109,7 @@ export function createBackupNodeActivities(deps: { node: string }) {
           return s3Of(input.remote);
         } catch (e) {
           clearInterval(timer);
+          failed(e);
           throw backupFailure(e, input.remote.name);
         }
       })();
@@ -119,6 +123,7 @@ export function createBackupNodeActivities(deps: { node: string }) {
           onUploadId: (uploadId) => { hb = { ...hb, uploadId }; ctx.heartbeat(hb); },
           onProgress: (p) => { hb = { ...hb, parts: [...p.parts], sourceBytes: p.sourceBytes, uploadedBytes: p.uploadedBytes }; ctx.heartbeat(hb); },
         });
+        observeBackupTransfer({ direction: 'upload', ok: true, compressedBytes: r.bytes, uncompressedBytes: r.uncompressedBytes, durationMs: Date.now() - started });
         return {
           key: input.key, partSize,
           parts: r.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })),
@@ -126,6 +131,7 @@ export function createBackupNodeActivities(deps: { node: string }) {
           reusedParts: r.reusedParts, resumed: r.resumed,
         };
       } catch (e) {
+        failed(e);
         if (e instanceof UploadAbortedError) {
           throw ApplicationFailure.create({ type: 'BackupAborted', nonRetryable: true, message: `shipping ${input.key} from ${deps.node} cancelled: ${e.message}` });
         }
@@ -139,6 +145,7 @@ export function createBackupNodeActivities(deps: { node: string }) {
     /** `S3 → zstd -d → thin_recv VG/LV`, every part checked against the .meta's SHA-256 before zstd sees it. */
     async backupReceiveVolume(input: RestoreVolumeInput): Promise<{ bytes: number }> {
       const ctx = Context.current();
+      const started = Date.now();
       const timer = setInterval(() => ctx.heartbeat({ key: input.key }), 1000);
       let s3: ReturnType<typeof s3Of> | undefined;
       try {
@@ -150,8 +157,11 @@ export function createBackupNodeActivities(deps: { node: string }) {
           signal: ctx.cancellationSignal,
           onProgress: (d) => ctx.heartbeat({ key: input.key, downloadedBytes: d }),
         });
+        // the restored stream is no longer relayed through the agent, so its uncompressed size is not counted
+        observeBackupTransfer({ direction: 'download', ok: true, compressedBytes: r.bytes, durationMs: Date.now() - started });
         return { bytes: r.bytes };
       } catch (e) {
+        observeBackupTransfer({ direction: 'download', ok: false, compressedBytes: 0, durationMs: Date.now() - started, reason: backupFailureReason(e) });
         throw backupFailure(e, input.remote.name);
       } finally {
         clearInterval(timer);

@@ -57,6 +57,7 @@ export function registerErrorReportCommands(program: Command, kit: CliKit): void
         ...(r.stderrTail ? ['', 'Stderr (tail):', ...r.stderrTail.replace(/\n$/, '').split('\n').map((l) => `  ${l}`)] : []),
         '',
         `Follow the operation: ferry operation show ${r.workflowId}; in the Web UI: WorkflowId="${r.workflowId}"`,
+        ...(r.workflowUrl ? [`Web UI:        ${r.workflowUrl}`] : []),
       ].join('\n'));
     });
 

@@ -24,6 +24,17 @@ function clusterOptions(cmd: Command): Command {
     .option('--log-dir <dir>', "where the agent's log goes (default: <root>/../logs)");
 }
 
+/**
+ * The cluster's master passphrase for an agent started here: $FERRY_MASTER_PASSPHRASE (inherited),
+ * else the file `npm start` keeps next to the simulated hosts (`<root>/../master-passphrase`).
+ * Without it the agent cannot read the controller's encrypted payloads and every task of its node fails.
+ */
+function masterPassphraseEnv(root: string): Record<string, string> {
+  if (process.env.FERRY_MASTER_PASSPHRASE) return {};
+  const file = path.join(root, '..', 'master-passphrase');
+  return fs.existsSync(file) ? { FERRY_MASTER_PASSPHRASE: fs.readFileSync(file, 'utf8').trim() } : {};
+}
+
 function resolveCluster(o: Partial<ClusterOptions>, root: string) {
   const controllers = (o.controllers ?? process.env.FERRY_CONTROLLERS ?? 'http://127.0.0.1:3370').split(',').map((x) => x.trim()).filter(Boolean);
   return {
@@ -34,6 +45,7 @@ function resolveCluster(o: Partial<ClusterOptions>, root: string) {
       ...(process.env.FERRY_TASK_QUEUE_PREFIX ? { taskQueuePrefix: process.env.FERRY_TASK_QUEUE_PREFIX } : {}),
       simRoot: root,
       logDir: path.resolve(o.logDir ?? path.join(root, '..', 'logs')),
+      extraEnv: masterPassphraseEnv(root),
     },
   };
 }

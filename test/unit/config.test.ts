@@ -4,7 +4,7 @@ import { controllerTaskQueue, nodeTaskQueue, resolveConfig } from '../../core/co
 describe('configuration', () => {
   it('works with no file and no variables: the local stack defaults', () => {
     const c = resolveConfig({}, {});
-    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueuePrefix: 'ferry' });
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://localhost:8233', taskQueuePrefix: 'ferry' });
     expect(c.catalog).toBe('sqlite:.data/catalog.sqlite');
     expect(c.api).toEqual({ host: '127.0.0.1', port: 3370 });
     expect(c.controllers).toEqual(['http://127.0.0.1:3370']);
