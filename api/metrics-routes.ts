@@ -14,7 +14,8 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: ApiDeps): void
     for (const n of nodes) {
       for (const p of await deps.catalog.storagePools.list(n.name)) pools.push({ node: n.name, pool: p.name, freeBytes: p.freeBytes, totalBytes: p.totalBytes });
     }
-    return { pools, nodes: nodes.map((n) => ({ node: n.name, up: connectionStatus(n, now(), deps.cfg.nodeOfflineAfterMs) === 'ONLINE' })) };
+    const backupQueues = await Promise.all(nodes.map(async (n) => ({ node: n.name, ...(await deps.catalog.remotes.slotUse(n.name)) })));
+    return { pools, nodes: nodes.map((n) => ({ node: n.name, up: connectionStatus(n, now(), deps.cfg.nodeOfflineAfterMs) === 'ONLINE' })), backupQueues };
   });
   app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.render()));
 }

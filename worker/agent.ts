@@ -13,7 +13,8 @@ import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectWorker, installTemporalRuntime } from './temporal.js';
-import { freePort, processMetrics, serveMetrics } from './metrics.js';
+import { addDrbdGauges, freePort, processMetrics, serveMetrics } from './metrics.js';
+import { statusAll as drbdStatusAll } from '../activities/node/host/drbd.js';
 import { errorReportInterceptor, postErrorReport } from './error-reports.js';
 import { writeFileSync } from 'node:fs';
 import { httpCall, transportFromEnv } from '../client/transport.js';
@@ -31,6 +32,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     ? await serveMetrics(metrics, process.env.FERRY_AGENT_METRICS_HOST ?? '0.0.0.0', metricsPortEnv === 'auto' ? 0 : Number(metricsPortEnv))
     : undefined;
   if (metricsServer) {
+    addDrbdGauges(metrics, () => drbdStatusAll());
     const a = metricsServer.address();
     const port = typeof a === 'object' && a ? a.port : 0;
     log.info({ metrics: `http://127.0.0.1:${port}/metrics` }, 'agent metrics');

@@ -1,12 +1,14 @@
 // Prometheus metrics of ferry's processes (prom-client): operations (workflows) by type, host
-// commands by command, and, on the controller, pool capacity and node liveness read from the
-// catalog at scrape time. The Temporal SDK's own metrics (temporal_*) are served by the SDK runtime
+// commands by command, and, on the controller, pool capacity, node liveness and backup queues read
+// from the catalog at scrape time; on the agents, DRBD resync state read from drbdsetup at scrape
+// time. The Temporal SDK's own metrics (temporal_*) are served by the SDK runtime
 // on a private port and appended to the same /metrics answer, so one scrape gets both.
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { setHostCommandObserver } from '../activities/node/host/run.js';
 import { setBackupTransferObserver } from '../activities/node/backup/observer.js';
+import type { DrbdResourceStatus } from '../activities/node/host/parse-drbd.js';
 
 export interface FerryMetrics {
   registry: Registry;
@@ -108,8 +110,15 @@ export function processMetrics(o: Parameters<typeof createMetrics>[0]): FerryMet
 }
 
 /** Controller-only gauges computed from the catalog when scraped. */
-export function addCatalogGauges(m: FerryMetrics, read: () => Promise<{ pools: { node: string; pool: string; freeBytes: number | null; totalBytes: number | null }[]; nodes: { node: string; up: boolean }[] }>): void {
-  for (const name of ['ferry_pool_free_bytes', 'ferry_pool_total_bytes', 'ferry_node_up']) m.registry.removeSingleMetric(name);
+export interface CatalogGaugeData {
+  pools: { node: string; pool: string; freeBytes: number | null; totalBytes: number | null }[];
+  nodes: { node: string; up: boolean }[];
+  /** per node: backups holding a shipping slot, and backups queued for one (MaxConcurrentBackupsPerNode) */
+  backupQueues: { node: string; shipping: number; queued: number }[];
+}
+
+export function addCatalogGauges(m: FerryMetrics, read: () => Promise<CatalogGaugeData>): void {
+  for (const name of ['ferry_pool_free_bytes', 'ferry_pool_total_bytes', 'ferry_node_up', 'ferry_backup_slots_in_use', 'ferry_backup_queue_depth']) m.registry.removeSingleMetric(name);
   // the gauges are collected concurrently: one catalog read serves a scrape (cached for a second)
   let cached: { at: number; data: ReturnType<typeof read> } | undefined;
   const load = () => {
@@ -133,11 +142,65 @@ export function addCatalogGauges(m: FerryMetrics, read: () => Promise<{ pools: {
     },
   });
   new Gauge({
+    name: 'ferry_backup_slots_in_use', help: 'Backups shipping from a node now (holding one of its MaxConcurrentBackupsPerNode slots)', labelNames: ['node'], registers: [m.registry],
+    async collect() {
+      const snapshot = await load();
+      this.reset();
+      for (const q of snapshot.backupQueues) this.set({ node: q.node }, q.shipping);
+    },
+  });
+  new Gauge({
+    name: 'ferry_backup_queue_depth', help: 'Backups queued for a shipping slot of a node', labelNames: ['node'], registers: [m.registry],
+    async collect() {
+      const snapshot = await load();
+      this.reset();
+      for (const q of snapshot.backupQueues) this.set({ node: q.node }, q.queued);
+    },
+  });
+  new Gauge({
     name: 'ferry_node_up', help: '1 when the node\'s agent reports (ONLINE), else 0', labelNames: ['node'], registers: [m.registry],
     async collect() {
       const snapshot = await load();
       this.reset();
       for (const n of snapshot.nodes) this.set({ node: n.node }, n.up ? 1 : 0);
+    },
+  });
+}
+
+/**
+ * Agent-only gauges of DRBD replication, read with `drbdsetup status --statistics` when scraped:
+ * what is still to resync to each peer (grows while a peer is away, falls to 0 as it resyncs), and
+ * whether a resync is running.
+ */
+export function addDrbdGauges(m: FerryMetrics, read: () => Promise<DrbdResourceStatus[]>): void {
+  for (const name of ['ferry_drbd_out_of_sync_bytes', 'ferry_drbd_resyncing']) m.registry.removeSingleMetric(name);
+  let cached: { at: number; data: Promise<DrbdResourceStatus[]> } | undefined;
+  const load = () => {
+    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), data: read().catch(() => []) };
+    return cached.data;
+  };
+  new Gauge({
+    name: 'ferry_drbd_out_of_sync_bytes', help: 'Bytes of a volume still to resync to (or from) a peer', labelNames: ['resource', 'volume', 'peer'], registers: [m.registry],
+    async collect() {
+      const resources = await load();
+      this.reset();
+      for (const r of resources) {
+        for (const c of r.connections) {
+          for (const p of c.peerDevices) if (p.outOfSyncKiB !== null) this.set({ resource: r.name, volume: String(p.volume), peer: c.name }, p.outOfSyncKiB * 1024);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'ferry_drbd_resyncing', help: '1 while a volume resyncs with a peer (SyncSource/SyncTarget), else 0', labelNames: ['resource', 'volume', 'peer'], registers: [m.registry],
+    async collect() {
+      const resources = await load();
+      this.reset();
+      for (const r of resources) {
+        for (const c of r.connections) {
+          for (const p of c.peerDevices) this.set({ resource: r.name, volume: String(p.volume), peer: c.name }, /^Sync(Source|Target)$/.test(p.replicationState) ? 1 : 0);
+        }
+      }
     },
   });
 }

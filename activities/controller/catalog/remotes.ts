@@ -187,6 +187,13 @@ export class RemoteStore {
     });
   }
 
+  /** How many backups ship from a node now and how many are queued for its slots. */
+  async slotUse(node: string): Promise<{ shipping: number; queued: number }> {
+    const r = await this.db.get<{ shipping: number; queued: number }>(
+      `SELECT (SELECT COUNT(*) FROM backup_slots WHERE node = ?) AS shipping, (SELECT COUNT(*) FROM backup_slot_waiters WHERE node = ?) AS queued`, [node, node]);
+    return { shipping: Number(r?.shipping ?? 0), queued: Number(r?.queued ?? 0) };
+  }
+
   async slots(node?: string): Promise<BackupSlot[]> {
     const rows = node === undefined ? await this.db.all(`SELECT * FROM backup_slots ORDER BY acquired_at`) : await this.db.all(`SELECT * FROM backup_slots WHERE node = ? ORDER BY acquired_at`, [node]);
     return rows.map((r) => ({ node: String(r.node), holder: String(r.holder), acquiredAt: Number(r.acquired_at) }));
