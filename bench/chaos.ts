@@ -30,7 +30,7 @@ function intOption(args: string[], name: string, dflt: number, min: number, max:
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const args = process.argv.slice(2);
-const known = new Set(['--trials', '--seed', '--nodes', '--ops', '--fault-rate', '--mutant', '--results', '--title']);
+const known = new Set(['--trials', '--seed', '--nodes', '--ops', '--fault-rate', '--mutant', '--results', '--title', '--command']);
 for (const a of args) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(' ')})`);
 const trials = intOption(args, '--trials', 20, 1, 100_000);
 const seed = intOption(args, '--seed', Date.now() % 1_000_000, 0, 2 ** 31 - 1);
@@ -44,18 +44,20 @@ const mutant = option(args, '--mutant');
 if (mutant !== undefined) {
   if (!(mutant in MUTANTS)) throw new Error(`--mutant '${mutant}': known mutants are ${Object.keys(MUTANTS).join(', ')}`);
   const dir = await buildMutant(mutant as keyof typeof MUTANTS);
-  const rest = args.filter((a, i) => a !== '--mutant' && args[i - 1] !== '--mutant');
+  const without = (names: string[]) => args.filter((a, i) => !names.includes(a) && !names.includes(args[i - 1] ?? ''));
+  const rest = without(['--mutant', '--seed', '--results', '--title', '--command']);
   // the copy runs the suite with its own controller, agents and bundle; figures go to our RESULTS.md
-  const r = await execa(process.execPath, [join(dir, 'dist', 'bench', 'chaos.js'), ...rest, '--seed', String(seed), '--results', results, '--title', `Chaos suite against the mutant '${mutant}' (${MUTANTS[mutant as keyof typeof MUTANTS].description})`], { stdio: 'inherit', reject: false });
+  const r = await execa(process.execPath, [join(dir, 'dist', 'bench', 'chaos.js'), ...rest, '--seed', String(seed), '--results', results, '--command', `npm run chaos -- --mutant ${mutant} ${rest.join(' ')} --seed ${seed}`.replace(/ +/g, ' '), '--title', `Chaos suite against the mutant '${mutant}' (${MUTANTS[mutant as keyof typeof MUTANTS].description})`], { stdio: 'inherit', reject: false });
   process.exitCode = r.exitCode ?? 1;
 } else {
   const load = loadavg();
   const summary = await runChaos({ trials, seed, nodes, operations, faultRate, log: (l) => process.stdout.write(`${l}\n`) });
-  const command = `npm run chaos -- --trials ${trials} --seed ${seed} --nodes ${nodes} --ops ${operations} --fault-rate ${faultRate}`;
+  const command = option(args, '--command') ?? `npm run chaos -- --trials ${trials} --seed ${seed} --nodes ${nodes} --ops ${operations} --fault-rate ${faultRate}`;
   const text = formatSummary(summary, { title: option(args, '--title') ?? `Chaos suite (${new Date().toISOString().slice(0, 16)}Z)`, command, loadAverage: load });
   process.stdout.write(`\n${text}\n`);
   appendFileSync(results, `\n${text}`);
   if (summary.violations.length) {
+    // the same seed with the same options runs the same trial
     process.stdout.write(`${summary.violations.length} violation(s); reproduce one with: npm run chaos -- --trials 1 --seed ${summary.violations[0]!.seed} --nodes ${nodes} --ops ${operations}\n`);
     process.exitCode = 1;
   }

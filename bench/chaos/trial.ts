@@ -176,7 +176,9 @@ class Trial {
   }
 
   async evacuate(): Promise<void> {
-    const node = this.rng.pick(this.nodes);
+    // a node that holds data: one of the diskful replicas of a resource with data
+    const holder = this.rng.pick(this.healthy());
+    const node = this.rng.pick((await this.replicasOf(holder.name)).filter((x) => !x.diskless).map((x) => x.node));
     const answer = await retrying('evacuate', () => this.cluster.client.evacuation.evacuate({ nodes: [node] })).catch((e: unknown) => e as Error);
     if (answer instanceof Error) {
       this.opts.log(`  evacuate ${node}: refused: ${answer.message}`);
@@ -248,8 +250,8 @@ export async function runTrial(services: ChaosServices, opts: TrialOptions): Pro
     env: {
       FERRY_MASTER_PASSPHRASE: 'chaos suite master passphrase',
       FERRY_LOG_LEVEL: 'warn',
-      // a resync takes a moment (6 MiB at 6 MiB/s), as on real disks: skipping a wait shows
-      FERRY_SIM_DRBD_RATE: String(6 * MiB),
+      // a resync takes a moment (6 MiB at 512 KiB/s), as on real disks: skipping a wait shows
+      FERRY_SIM_DRBD_RATE: String(MiB / 2),
       FERRY_BACKUP_PART_SIZE: String(5 * MiB),
     },
   });
