@@ -12,7 +12,7 @@ import { checkInvariants, type TrackedResource } from './invariants.js';
 import { seededRng, type Rng } from './rng.js';
 import type { ChaosServices } from './services.js';
 
-export const OPERATION_KINDS = ['create', 'snapshot', 'backup', 'restore', 'evacuate', 'migrate'] as const;
+export const OPERATION_KINDS = ['create', 'snapshot', 'backup', 'restore', 'evacuate', 'migrate', 'schedule'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export type Outcome = 'completed' | 'failed' | 'stuck' | 'refused';
 
@@ -39,6 +39,7 @@ const DATA = 6 * MiB;
 /** How long an operation may take once its fault has healed before it counts as stuck. */
 const OPERATION_TIMEOUT_MS = 180_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SCHEDULE_ID = 'backup-schedule/bk/chaos';
 
 /** Retries a call through restarts of the controller or the Temporal server. */
 async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
@@ -223,6 +224,24 @@ class Trial {
     }
   }
 
+  /** A run of the trial's backup schedule (every resource to the remote), triggered now. */
+  async schedule(): Promise<void> {
+    const handle = this.temporal.schedule.getHandle(SCHEDULE_ID);
+    await this.run('schedule', async () => {
+      const before = (await handle.describe()).info.recentActions.length;
+      await handle.trigger();
+      let id = '';
+      const deadline = Date.now() + 30_000;
+      while (!id) {
+        const d = await handle.describe();
+        if (d.info.recentActions.length > before) id = d.info.recentActions.at(-1)!.action.workflow.workflowId;
+        else if (Date.now() > deadline) throw new Error('the triggered run did not start');
+        else await sleep(250);
+      }
+      return this.cluster.client.operation(id);
+    });
+  }
+
   /** The next operation: one whose preconditions hold, chosen at random. */
   async step(): Promise<void> {
     const weights: Record<OperationKind, number> = {
@@ -232,6 +251,7 @@ class Trial {
       restore: this.backups.length ? 2 : 0,
       evacuate: this.healthy().length ? 2 : 0,
       migrate: this.healthy().length ? 1 : 0,
+      schedule: this.healthy().length ? 1 : 0,
     };
     const kind = this.rng.weighted(weights);
     this.opts.log(` op ${kind}`);
@@ -270,6 +290,10 @@ export async function runTrial(services: ChaosServices, opts: TrialOptions): Pro
     s3.destroy();
     const remote = await cluster.client.remotes.createS3({ name: 'bk', endpoint: services.s3.endpoint, bucket, region: 'us-east-1', accessKey: services.s3.accessKey, secretKey: services.s3.secretKey, usePathStyle: true });
     await remote.result();
+    // a backup schedule enabled for the whole cluster; its cron (Sundays 03:00) does not fire
+    // during a trial: the `schedule` operation triggers runs
+    await (await cluster.client.schedules.create({ name: 'chaos', fullCron: '0 3 * * 0' })).result();
+    await (await cluster.client.schedules.setEnabled({ remote: 'bk', schedule: 'chaos', enabled: true })).result();
 
     for (let i = 0; i < opts.operations; i++) await trial.step();
     trial.violations.push(...(await checkInvariants({ cluster, temporal, resources: [...trial.resources.values()], backups: trial.backups, log: opts.log })));
