@@ -217,7 +217,17 @@ class Trial {
    */
   async dataRightAfter(workflowId: string, which = this.healthy()): Promise<void> {
     for (const r of which) {
-      for (const x of (await this.replicasOf(r.name)).filter((y) => !y.diskless)) {
+      const diskful = (await this.replicasOf(r.name)).filter((y) => !y.diskless).map((y) => y.node);
+      // redundancy kept: every diskful replica UpToDate (3 s for a link a healed fault dropped to come back)
+      let states: string[] = [];
+      const deadline = Date.now() + 3000;
+      for (;;) {
+        states = await Promise.all(diskful.map(async (n) => `${n}:${await this.diskState(n, r.name)}`));
+        if (states.every((x) => x.endsWith(':UpToDate')) || Date.now() > deadline) break;
+        await sleep(250);
+      }
+      if (!states.every((x) => x.endsWith(':UpToDate'))) this.violations.push(`redundancy: right after ${workflowId} completed, ${r.name} is ${states.join(', ')}`);
+      for (const x of diskful.map((node) => ({ node }))) {
         const v = await this.cluster.sim(['io', 'verify', '--node', x.node, '--resource', r.name, '--pattern', r.pattern, '--length', String(r.length)]);
         if (v.exitCode !== 0) this.violations.push(`data: right after ${workflowId} completed, ${r.name} on ${x.node} does not hold its data: ${String(v.stderr).trim().slice(0, 160)}`);
       }
@@ -240,6 +250,14 @@ class Trial {
       }
       return this.cluster.client.operation(id);
     });
+  }
+
+  /** The local disk state of a resource on a node, as `drbdsetup status --json` says. */
+  async diskState(node: string, resource: string): Promise<string> {
+    const r = await this.cluster.host(node, 'drbdsetup', ['status', resource, '--json']);
+    if (r.exitCode !== 0) return 'not-up';
+    const [st] = JSON.parse(String(r.stdout)) as { devices?: { 'disk-state'?: string }[] }[];
+    return st?.devices?.map((d) => d['disk-state'] ?? '?').join('/') || '?';
   }
 
   /** The next operation: one whose preconditions hold, chosen at random. */
