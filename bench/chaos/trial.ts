@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../activities/node/backup/s3.js';
+import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { startTestCluster, type TestCluster } from '../../test/harness/cluster.js';
 import type { Operation } from '../../client/ferry-client.js';
 import { chooseFault, type FaultKind } from './faults.js';
@@ -40,6 +41,7 @@ const DATA = 6 * MiB;
 const OPERATION_TIMEOUT_MS = 180_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SCHEDULE_ID = 'backup-schedule/bk/chaos';
+const PASSPHRASE = 'chaos suite master passphrase';
 
 /** Retries a call through restarts of the controller or the Temporal server. */
 async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
@@ -286,7 +288,7 @@ export async function runTrial(services: ChaosServices, opts: TrialOptions): Pro
     offlineAfterMs: 4000,
     temporalAddress: services.temporalAddress,
     env: {
-      FERRY_MASTER_PASSPHRASE: 'chaos suite master passphrase',
+      FERRY_MASTER_PASSPHRASE: PASSPHRASE,
       FERRY_LOG_LEVEL: 'warn',
       // a resync takes a moment (6 MiB at 512 KiB/s), as on real disks: skipping a wait shows
       FERRY_SIM_DRBD_RATE: String(MiB / 2),
@@ -294,7 +296,8 @@ export async function runTrial(services: ChaosServices, opts: TrialOptions): Pro
     },
   });
   const connection = await Connection.connect({ address: services.temporalAddress });
-  const temporal = new Client({ connection, namespace: cluster.env.namespace });
+  // the controller's payload codec: a Schedule's action arguments are encrypted payloads
+  const temporal = new Client({ connection, namespace: cluster.env.namespace, dataConverter: ferryDataConverter(PASSPHRASE) ?? {} });
   const trial = new Trial(cluster, temporal, services, rng, nodes, opts);
   try {
     await trial.allOnline();
