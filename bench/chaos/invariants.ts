@@ -63,7 +63,11 @@ export async function checkInvariants(o: { cluster: TestCluster; temporal: Clien
   }
 
   // 3. the doctor: catalog == hosts == buckets
-  const report = await until(60_000, () => cluster.client.doctor.check({ grace: '0s' }));
+  // every node back ONLINE first (an agent killed late in the trial reconnects): else it is "not inspected"
+  const report = await until(90_000, async () => {
+    const r = await cluster.client.doctor.check({ grace: '0s' });
+    return r.nodes.every((n) => n.inspected) ? r : null;
+  }) ?? await cluster.client.doctor.check({ grace: '0s' }).catch(() => null);
   if (!report) {
     violations.push('doctor: did not answer');
   } else {

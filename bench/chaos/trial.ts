@@ -290,8 +290,9 @@ export async function runTrial(services: ChaosServices, opts: TrialOptions): Pro
     env: {
       FERRY_MASTER_PASSPHRASE: PASSPHRASE,
       FERRY_LOG_LEVEL: 'warn',
-      // a resync takes a moment (6 MiB at 512 KiB/s), as on real disks: skipping a wait shows
-      FERRY_SIM_DRBD_RATE: String(MiB / 2),
+      // a resync takes a moment (6 MiB at 512 KiB/s), as on slow disks: skipping a wait shows.
+      // drbd.conf's unit: a plain number is KiB/s
+      FERRY_SIM_DRBD_RATE: '512K',
       FERRY_BACKUP_PART_SIZE: String(5 * MiB),
     },
   });
