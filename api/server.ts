@@ -23,6 +23,7 @@ import { registerBackupRoutes } from './backup-routes.js';
 import { registerScheduleRoutes } from './schedule-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 import { registerCodecRoutes } from './codec-routes.js';
+import { registerDoctorRoutes } from './doctor-routes.js';
 
 export interface ApiDeps {
   cfg: FerryConfig;
@@ -129,6 +130,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerMetricsRoutes(app, deps);
   registerBackupRoutes(app, { cfg, catalog, client, now, mutate });
   registerScheduleRoutes(app, { cfg, catalog, client, now, mutate });
+  registerDoctorRoutes(app, { client, taskQueue, now, mutate });
 
   app.get<{ Params: { '*': string } }>('/v1/ferry/operations/*', async (req, reply) => {
     const path = req.params['*'];

@@ -1,6 +1,8 @@
 // FerryClient: the typed SDK for other services. Reads return data; mutations return an
 // Operation (a Temporal workflow run by the controller) with result() and progress().
 import type { ErrorReport } from '../core/error-report.js';
+import type { DoctorReport } from '../core/doctor.js';
+import type { DoctorRepairResult } from '../workflows/doctor.js';
 import type { BackupCreateResult, BackupRestoreResult } from '../workflows/backups.js';
 import type { RestoreNodeResult } from '../workflows/node-restore.js';
 import type { PlannedMove } from '../activities/controller/evacuation.js';
@@ -125,6 +127,19 @@ export class FerryClient {
     get: (workflowId: string): Promise<OperationInfo & Partial<OperationSummary>> => this.request('GET', `/v1/ferry/operations/${workflowId}`),
     /** Requests cancellation; the workflow cleans up and ends CANCELED. */
     cancel: (workflowId: string): Promise<ApiCallRc[]> => this.request('POST', `/v1/ferry/operations/${workflowId}/cancel`),
+  };
+
+  /** `ferry doctor`: catalog against hosts and buckets; repair of what is safe to repair. */
+  readonly doctor = {
+    /** Runs the check and returns its report (drift empty: catalog, hosts and buckets agree). */
+    check: (o: { grace?: string } = {}): Promise<DoctorReport & { workflow_id: string }> =>
+      this.request('GET', `/v1/ferry/doctor${o.grace !== undefined ? `?grace=${encodeURIComponent(o.grace)}` : ''}`),
+    /** The repair plan, changing nothing. */
+    plan: (o: { grace?: string } = {}): Promise<DoctorRepairResult & { workflow_id: string }> =>
+      this.request('POST', '/v1/ferry/doctor/repair', { dry_run: true, ...(o.grace !== undefined ? { grace: o.grace } : {}) }),
+    /** Starts the repair (a `doctor-repair/<ts>` workflow). */
+    repair: (o: { grace?: string } = {}): Promise<Operation<DoctorRepairResult>> =>
+      this.mutate('POST', '/v1/ferry/doctor/repair', { dry_run: false, ...(o.grace !== undefined ? { grace: o.grace } : {}) }),
   };
 
   /** Error reports (LINSTOR's `error-reports`): one per distinct failure of an activity or workflow. */

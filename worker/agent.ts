@@ -9,6 +9,7 @@ import { createEvacuationNodeActivities } from '../activities/node/evacuation.js
 import { createSnapshotNodeActivities } from '../activities/node/snapshots.js';
 import { createBackupNodeActivities } from '../activities/node/backups.js';
 import { createResizeNodeActivities } from '../activities/node/resize.js';
+import { createDoctorNodeActivities } from '../activities/node/doctor.js';
 import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
@@ -45,7 +46,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     namespace: cfg.temporal.namespace,
     taskQueue,
     interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log })] },
-    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createEvacuationNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }) },
+    activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createEvacuationNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }), ...createDoctorNodeActivities({ node }) },
     dataConverter: ferryDataConverter(),
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
     maxHeartbeatThrottleInterval: '1 second',

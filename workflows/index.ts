@@ -11,3 +11,4 @@ export { createResourceGroup, modifyResourceGroup, deleteResourceGroup, spawnRes
 export { scheduleCreate, scheduleModify, scheduleDelete, scheduleEnablement, scheduledBackupRun, backupRetention } from './schedules.js';
 export { evacuateNode, toggleDisk, restoreNode, loseNode, setProperties, autoEvict } from './evacuation-workflows.js';
 export { autoSnapshotRun } from './auto-snapshot.js';
+export { doctorCheck, doctorRepair } from './doctor.js';

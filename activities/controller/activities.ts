@@ -10,6 +10,7 @@ import { createBackupActivities } from './backups.js';
 import { createScheduleActivities } from './schedules.js';
 import { createResourceGroupActivities } from './resource-groups.js';
 import { createAutoSnapshotActivities } from './auto-snapshot.js';
+import { createDoctorActivities } from './doctor.js';
 
 export interface NodeSpec {
   name: string;
@@ -29,6 +30,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
     ...createScheduleActivities(deps),
     ...createResourceGroupActivities(deps),
     ...createAutoSnapshotActivities(deps),
+    ...createDoctorActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });

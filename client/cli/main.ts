@@ -17,6 +17,7 @@ import { transportFromEnv } from '../transport.js';
 import { registerBackupCommands } from './backups.js';
 import { registerScheduleCommands } from './schedules.js';
 import { registerResourceGroupCommands } from './resource-groups.js';
+import { DriftFound, registerDoctorCommand } from './doctor.js';
 
 /** Exit codes come from core/errors.ts (LINSTOR client's values where one fits): 2 bad arguments, 3 not found, 5 conflict... */
 const EXIT = { ok: 0, usage: errorKinds.validation.exitCode, unreachable: errorKinds.unavailable.exitCode, failed: errorKinds.internal.exitCode } as const;
@@ -112,6 +113,7 @@ export function buildCli(): Command {
   registerBackupCommands(program, { clientFrom, print, check });
   registerScheduleCommands(program, { clientFrom, print, check });
   registerResourceGroupCommands(program, { clientFrom, print, check });
+  registerDoctorCommand(program, { clientFrom, print, check });
 
   program.command('controller').description('run the controller: REST API and controller worker').action(async () => {
     const { runController } = await import('../../worker/controller.js');
@@ -140,6 +142,8 @@ export async function main(argv: string[]): Promise<number> {
       if (e.exitCode !== 0 && e.code === 'commander.help') process.stderr.write('ERROR: a subcommand is missing; see the usage above\n');
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // the report is printed already: only the exit code says there was drift
+    if (e instanceof DriftFound) return e.exitCode;
     if (e instanceof UsageError || e instanceof UsageErrorLike) {
       process.stderr.write(`ERROR: ${e.message}\n`);
       return EXIT.usage;

@@ -405,8 +405,8 @@ describe('MaxConcurrentBackupsPerNode', () => {
       await cluster.eventually('the second backup is queued behind it', async () => ((await next.progress()) as { queuedBehind?: string[] } | null)?.queuedBehind?.includes(stuck.workflowId) ?? false, 60_000);
       // the controller's metrics show the node's queue
       const metrics = await (await fetch(`${cluster.controllerUrl}/metrics`)).text();
-      expect(metrics).toMatch(/^ferry_backup_slots_in_use\{node="node1"\} 1$/m);
-      expect(metrics).toMatch(/^ferry_backup_queue_depth\{node="node1"\} 1$/m);
+      expect(metrics).toMatch(/^ferry_backup_slots_in_use\{node="node1",[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^ferry_backup_queue_depth\{node="node1",[^}]*\} 1$/m);
       await new Client({ connection: conn, namespace: cluster.env.namespace }).workflow.getHandle(stuck.workflowId).terminate('test: a slot holder that never gives its slot back');
       // the queued backup asks again within 40 s, finds the holder ended and takes the slot
       expect((await next.result()).mode).toBe('full');

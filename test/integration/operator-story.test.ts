@@ -223,6 +223,11 @@ describe('every operation answers its progress in one shape, for the CLI and the
     await ok(['rd', 'set-property', 'ev1', 'DrbdOptions/AutoSnapshot/RunEvery', '60']);
     await triggerSchedule(cluster, temporal, 'auto-snapshot/ev1');
     await ok(['rd', 'set-property', 'ev1', 'DrbdOptions/AutoSnapshot/RunEvery']);
+    // the doctor: a check, a repair plan (dry run) and a repair (exit 4 = it found drift to report)
+    for (const args of [['doctor'], ['doctor', '--repair', '--dry-run'], ['doctor', '--repair']]) {
+      const r = await cluster.ferry(args);
+      expect({ args: args.join(' '), code: [0, 4].includes(r.exitCode ?? -1) ? 'ok' : r.exitCode, err: r.stderr }).toEqual({ args: args.join(' '), code: 'ok', err: '' });
+    }
     // removals
     await ok(['r', 'd', 'node3', 'td0']);
     await ok(['rd', 'd', 'ev1copy']);

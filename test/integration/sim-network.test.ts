@@ -29,7 +29,7 @@ async function scrapeAgent(node: string): Promise<string> {
 
 /** ferry_drbd_out_of_sync_bytes of web0's volume 0 towards `peer`, from a scrape. */
 function outOfSync(metrics: string, peer: string): number {
-  const m = new RegExp(`^ferry_drbd_out_of_sync_bytes\\{resource="web0",volume="0",peer="${peer}"\\} (\\d+)$`, 'm').exec(metrics);
+  const m = new RegExp(`^ferry_drbd_out_of_sync_bytes\\{resource="web0",volume="0",peer="${peer}"[^}]*\\} (\\d+)$`, 'm').exec(metrics);
   if (!m) throw new Error(`no ferry_drbd_out_of_sync_bytes for web0/0 -> ${peer} in:\n${metrics.split('\n').filter((l) => l.startsWith('ferry_drbd')).join('\n')}`);
   return Number(m[1]);
 }

@@ -115,6 +115,12 @@ export class RemoteStore {
     };
   }
 
+  /** Every resource's last backup to every remote (their snapshots are the next incremental bases). */
+  async listLastBackups(): Promise<{ resource: string; remote: string; snapshot: string; node: string }[]> {
+    return (await this.db.all(`SELECT resource, remote, snapshot, node FROM backup_last ORDER BY resource, remote`))
+      .map((r) => ({ resource: String(r.resource), remote: String(r.remote), snapshot: String(r.snapshot), node: String(r.node) }));
+  }
+
   async recordLastBackup(b: LastBackupRecord): Promise<void> {
     await this.db.tx(async (tx) => {
       await tx.run(`DELETE FROM backup_last WHERE resource = ? AND remote = ?`, [b.resource, b.remote]);

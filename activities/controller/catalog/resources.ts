@@ -261,6 +261,11 @@ export class ResourceStore {
     });
   }
 
+  /** Every lock held now: the resources a running workflow is changing. */
+  async listLocks(): Promise<{ resource: string; holder: string; acquiredAt: number }[]> {
+    return (await this.db.all(`SELECT * FROM resource_locks ORDER BY resource`)).map((r) => ({ resource: String(r.resource), holder: String(r.holder), acquiredAt: Number(r.acquired_at) }));
+  }
+
   async unlock(resource: string, holder: string): Promise<void> {
     await this.db.run(`DELETE FROM resource_locks WHERE resource = ? AND holder = ?`, [resource, holder]);
   }
