@@ -6,6 +6,12 @@ export function nodeQueueFor(controllerQueue: string, node: string): string {
   return `${prefix}-node-${node}`;
 }
 
+/** The node of a node task queue (`ferry-node-node1` -> `node1`), else null. */
+export function nodeOfQueue(taskQueue: string | undefined): string | null {
+  const i = taskQueue?.lastIndexOf('-node-') ?? -1;
+  return taskQueue && i >= 0 ? taskQueue.slice(i + '-node-'.length) || null : null;
+}
+
 export const workflowIds = {
   createNode: (node: string) => `node-create/${node}`,
   deleteNode: (node: string) => `node-delete/${node}`,

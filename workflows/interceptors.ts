@@ -1,8 +1,11 @@
 // Workflow interceptor (bundled with the workflows): tells the controller worker, through a sink
 // (fire-and-forget, not called during replay), when an operation starts and how it ended. The
 // controller turns that into metrics and, for a failure, an error report in the catalog. A backup
-// (backupCreate) also tells its mode and bytes, for the backup metrics.
+// (backupCreate) also tells its mode and bytes, for the backup metrics. Every activity scheduled on
+// a node's queue gets a one-line summary naming its host command, node and resource for the Web UI.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, ContinueAsNew, isCancellation, proxySinks, workflowInfo, type Sinks, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { activitySummary } from '../core/activity-summaries.js';
+import { nodeOfQueue } from '../core/operations.js';
 
 export interface OperationFailureSummary {
   errorType: string;
@@ -88,6 +91,12 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         }
         throw e;
       }
+    },
+  }],
+  outbound: [{
+    async scheduleActivity(input, next) {
+      const summary = input.options.summary ?? activitySummary(input.activityType, nodeOfQueue(input.options.taskQueue), input.args);
+      return next(summary ? { ...input, options: { ...input.options, summary } } : input);
     },
   }],
 });
