@@ -1,9 +1,11 @@
 // Checks the operator's stories share: which LVs a simulated node has, where each resource has
-// replicas, that the data verifies on every replica, a command that must have succeeded, and a
-// Temporal Schedule's run triggered now.
+// replicas, that the data verifies on every replica, a command that must have succeeded, a
+// Temporal Schedule's run triggered now, and what a /metrics endpoint says.
 import { expect } from '@jest/globals';
 import type { Client } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
 import type { TestCluster } from './cluster.js';
+import { agentMetricsPortFile } from '../../sim/launcher.js';
 
 /** The names of the thin LVs (volumes and snapshots) on a simulated node, sorted. */
 export async function lvNames(cluster: TestCluster, node: string): Promise<string[]> {
@@ -52,4 +54,26 @@ export async function triggerSchedule<T>(cluster: TestCluster, temporal: Client,
   }, 30_000);
   if (onStarted) await onStarted(workflowId);
   return temporal.workflow.getHandle(workflowId).result() as Promise<T>;
+}
+
+/** The Prometheus text of a /metrics endpoint (which must answer 200). */
+export async function scrapeMetrics(url: string): Promise<string> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** The /metrics URL of a simulated node's agent (its port announced in the cluster's log dir). */
+export function agentMetricsUrl(cluster: TestCluster, node: string): string {
+  return `http://127.0.0.1:${readFileSync(agentMetricsPortFile(cluster.env, node), 'utf8').trim()}/metrics`;
+}
+
+/** The value of the first `name{...}` line whose labels include `labels`, or undefined. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const body = line.slice(name.length + 1, line.indexOf('}'));
+    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
 }

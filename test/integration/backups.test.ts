@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
+import { metricValue, scrapeMetrics } from '../harness/checks.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
@@ -404,9 +405,8 @@ describe('MaxConcurrentBackupsPerNode', () => {
       const next = await cluster.client.backups.create({ remote: 'bk', resource: 'bk3', full: true });
       await cluster.eventually('the second backup is queued behind it', async () => ((await next.progress()) as { queuedBehind?: string[] } | null)?.queuedBehind?.includes(stuck.workflowId) ?? false, 60_000);
       // the controller's metrics show the node's queue
-      const metrics = await (await fetch(`${cluster.controllerUrl}/metrics`)).text();
-      expect(metrics).toMatch(/^ferry_backup_slots_in_use\{node="node1",[^}]*\} 1$/m);
-      expect(metrics).toMatch(/^ferry_backup_queue_depth\{node="node1",[^}]*\} 1$/m);
+      const metrics = await scrapeMetrics(`${cluster.controllerUrl}/metrics`);
+      expect([metricValue(metrics, 'ferry_backup_slots_in_use', { node: 'node1' }), metricValue(metrics, 'ferry_backup_queue_depth', { node: 'node1' })]).toEqual([1, 1]);
       await new Client({ connection: conn, namespace: cluster.env.namespace }).workflow.getHandle(stuck.workflowId).terminate('test: a slot holder that never gives its slot back');
       // the queued backup asks again within 40 s, finds the holder ended and takes the slot
       expect((await next.result()).mode).toBe('full');

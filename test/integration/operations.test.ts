@@ -3,9 +3,8 @@
 // because lvcreate fails on node2, found with `ferry err list/show` and cancelled with
 // `ferry operation cancel`, and Prometheus metrics of the controller and of the agents.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
-import { agentMetricsPortFile } from '../../sim/launcher.js';
+import { agentMetricsUrl, metricValue, scrapeMetrics } from '../harness/checks.js';
 
 const nodes = ['node1', 'node2'];
 let cluster: TestCluster;
@@ -21,22 +20,10 @@ afterAll(async () => {
 });
 
 /** The value of one sample of a Prometheus text, or 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
+const sample = (text: string, name: string, labels: Record<string, string>): number => metricValue(text, name, labels) ?? 0;
+const scrape = scrapeMetrics;
 
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  return res.text();
-}
-
-const agentMetricsUrl = (node: string) => `http://127.0.0.1:${readFileSync(agentMetricsPortFile(cluster.env, node), 'utf8').trim()}/metrics`;
+const agentMetrics = (node: string) => agentMetricsUrl(cluster, node);
 
 describe('following an operation', () => {
   it('r create shows its progress as plain lines when not on a terminal, then SUCCESS', async () => {
@@ -79,7 +66,7 @@ describe('following an operation', () => {
     expect(sample(c, 'ferry_node_up', { node: 'node1' })).toBe(1);
     expect(c).toMatch(/^temporal_\w+/m);
     for (const n of nodes) {
-      const a = await scrape(agentMetricsUrl(n));
+      const a = await scrape(agentMetrics(n));
       expect({ n, lvcreate: sample(a, 'ferry_host_commands_total', { command: 'lvcreate', outcome: 'ok' }) >= 1 }).toEqual({ n, lvcreate: true });
       expect(sample(a, 'ferry_host_commands_total', { command: 'drbdadm', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
       expect(sample(a, 'ferry_host_command_duration_seconds_count', { command: 'lvcreate' })).toBeGreaterThanOrEqual(1);
@@ -131,7 +118,7 @@ describe('a create that cannot finish', () => {
     await cluster.eventually('the operation is CANCELLED', async () => (await cluster.client.operations.get('resource-create/db9')).status === 'CANCELLED', 30_000);
     const again = await cluster.ferry(['op', 'cancel', 'resource-create/db9']);
     expect(again.exitCode).toBe(5);
-    const a = await scrape(agentMetricsUrl('node2'));
+    const a = await scrape(agentMetrics('node2'));
     expect(sample(a, 'ferry_host_command_failures_total', { command: 'lvcreate', exit_code: '5' })).toBeGreaterThanOrEqual(1);
   });
 });

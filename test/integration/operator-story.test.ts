@@ -9,14 +9,14 @@
 // started through the REST API. A host added with `ferry-sim node add` to such a cluster (payloads
 // encrypted) finds the cluster's master passphrase and works.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
-import { ok as succeeded, triggerSchedule } from '../harness/checks.js';
+import { agentMetricsUrl, metricValue, ok as succeeded, scrapeMetrics, triggerSchedule } from '../harness/checks.js';
 import { createTestBucket, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
-import { agentMetricsPortFile, FERRY_SIM_CLI } from '../../sim/launcher.js';
+import { FERRY_SIM_CLI } from '../../sim/launcher.js';
 import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { asOperationProgress } from '../../core/progress.js';
 import * as workflows from '../../workflows/index.js';
@@ -38,21 +38,9 @@ async function ok(args: string[]) {
 }
 
 /** The value of one sample of a Prometheus text (labels matched as a subset), or 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
-
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  return res.text();
-}
-const agentMetricsUrl = (node: string) => `http://127.0.0.1:${readFileSync(agentMetricsPortFile(cluster.env, node), 'utf8').trim()}/metrics`;
+const sample = (text: string, name: string, labels: Record<string, string>): number => metricValue(text, name, labels) ?? 0;
+const scrape = scrapeMetrics;
+const agentMetrics = (node: string) => agentMetricsUrl(cluster, node);
 
 beforeAll(async () => {
   cluster = await startTestCluster({ nodes, offlineAfterMs: 5000, env: { FERRY_MASTER_PASSPHRASE: PASSPHRASE, FERRY_BACKUP_PART_SIZE: String(5 * MiB) } });
@@ -163,14 +151,14 @@ describe('a new operator follows an evacuation, finds why a backup failed, and g
     expect(sample(c, 'ferry_backup_duration_seconds_sum', { outcome: 'completed' })).toBeGreaterThan(0);
     expect(sample(c, 'ferry_backups_total', { outcome: 'failed' })).toBe(1);
     expect(sample(c, 'ferry_backup_failures_total', { reason: 'ValidationError' })).toBe(1);
-    const a = await scrape(agentMetricsUrl(result.node));
+    const a = await scrape(agentMetrics(result.node));
     expect(sample(a, 'ferry_backup_transfer_bytes_total', { direction: 'upload', kind: 'compressed' })).toBe(stored);
     expect(sample(a, 'ferry_backup_transfer_bytes_total', { direction: 'upload', kind: 'uncompressed' })).toBe(read);
     expect(sample(a, 'ferry_backup_transfer_duration_seconds_count', { direction: 'upload', outcome: 'ok' })).toBe(1);
     expect(sample(a, 'ferry_backup_transfer_duration_seconds_sum', { direction: 'upload', outcome: 'ok' })).toBeGreaterThan(0);
     const failures = nodes.map((n) => n === 'node2' ? '' : n).filter(Boolean);
     let denied = 0;
-    for (const n of failures) denied += sample(await scrape(agentMetricsUrl(n)), 'ferry_backup_transfer_failures_total', { direction: 'upload', reason: 'access-denied' });
+    for (const n of failures) denied += sample(await scrape(agentMetrics(n)), 'ferry_backup_transfer_failures_total', { direction: 'upload', reason: 'access-denied' });
     expect(denied).toBe(1);
   });
 });
@@ -262,6 +250,19 @@ describe('every operation answers its progress in one shape, for the CLI and the
     // every workflow the controller runs was among them
     const types = new Set(all.map((w) => w.type));
     expect(Object.keys(workflows).filter((t) => !types.has(t))).toEqual([]);
+    // activities on a node's queue carry a summary naming the host command, for the Web UI
+    const created = all.find((w) => w.type === 'createResource' && w.status === 'COMPLETED')!;
+    const history = await temporal.workflow.getHandle(created.workflowId, created.runId).fetchHistory();
+    const dc = temporal.options.loadedDataConverter;
+    const summaries: string[] = [];
+    for (const e of history.events ?? []) {
+      const payload = e.userMetadata?.summary;
+      if (!e.activityTaskScheduledEventAttributes || !payload) continue;
+      let decoded = [payload];
+      for (const codec of [...dc.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+      summaries.push(dc.payloadConverter.fromPayload<string>(decoded[0]!));
+    }
+    expect(summaries).toContainEqual(expect.stringMatching(/^lvcreate -T, write \.res, drbdadm create-md, drbdadm adjust on node\d for \S+$/));
     // a failed backup says so; a restore reports the bytes it received
     const restore = asOperationProgress(await temporal.workflow.getHandle('backup-restore/ev0r').query('progress'));
     expect(restore).toMatchObject({ phase: 'done', unit: 'volumes', done: 1, total: 1 });

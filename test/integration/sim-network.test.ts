@@ -2,8 +2,8 @@
 // own links to Temporal and to the controller (the agent runs behind the node's net proxy) are
 // refused, so the node turns OFFLINE; `ferry-sim net heal` brings both back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { agentMetricsPortFile, readAgentPid } from '../../sim/launcher.js';
+import { readAgentPid } from '../../sim/launcher.js';
+import { agentMetricsUrl, metricValue, scrapeMetrics } from '../harness/checks.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 
 const nodes = ['node1', 'node2', 'node3'];
@@ -22,16 +22,12 @@ async function drbdConnections(node: string, res: string): Promise<Record<string
   return Object.fromEntries(st!.connections.map((c) => [c.name, c['connection-state']]));
 }
 
-async function scrapeAgent(node: string): Promise<string> {
-  const port = readFileSync(agentMetricsPortFile(cluster.env, node), 'utf8').trim();
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-}
-
-/** ferry_drbd_out_of_sync_bytes of web0's volume 0 towards `peer`, from a scrape. */
-function outOfSync(metrics: string, peer: string): number {
-  const m = new RegExp(`^ferry_drbd_out_of_sync_bytes\\{resource="web0",volume="0",peer="${peer}"[^}]*\\} (\\d+)$`, 'm').exec(metrics);
-  if (!m) throw new Error(`no ferry_drbd_out_of_sync_bytes for web0/0 -> ${peer} in:\n${metrics.split('\n').filter((l) => l.startsWith('ferry_drbd')).join('\n')}`);
-  return Number(m[1]);
+/** ferry_drbd_out_of_sync_bytes of web0's volume 0 towards `peer`, scraped from `node`'s agent. */
+async function outOfSync(node: string, peer: string): Promise<number> {
+  const text = await scrapeMetrics(agentMetricsUrl(cluster, node));
+  const v = metricValue(text, 'ferry_drbd_out_of_sync_bytes', { resource: 'web0', volume: '0', peer });
+  if (v === undefined) throw new Error(`no ferry_drbd_out_of_sync_bytes for web0/0 -> ${peer} on ${node}`);
+  return v;
 }
 
 beforeAll(async () => {
@@ -76,9 +72,8 @@ describe('a node cut off the network', () => {
   it('leaves what node1 writes meanwhile out of sync with node3 only, as node1\'s agent metrics show', async () => {
     const w = await cluster.sim(['io', 'write', '--node', 'node1', '--resource', 'web0', '--pattern', '5', '--length', '1M']);
     expect(w.exitCode).toBe(0);
-    const m = await scrapeAgent('node1');
-    expect(outOfSync(m, 'node3')).toBeGreaterThanOrEqual(1024 * 1024);
-    expect(outOfSync(m, 'node2')).toBe(0);
+    expect(await outOfSync('node1', 'node3')).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(await outOfSync('node1', 'node2')).toBe(0);
   });
 
   it('cannot run work from its task queue while cut: a storage pool on node3 waits until the heal', async () => {
@@ -98,6 +93,6 @@ describe('a node cut off the network', () => {
     await cluster.eventually('node1 and node3 are Connected again', async () => (await drbdConnections('node1', 'web0')).node3 === 'Connected');
     expect(await drbdConnections('node3', 'web0')).toEqual({ node1: 'Connected', node2: 'Connected' });
     // node3 resynced what it missed
-    await cluster.eventually('node1 has nothing left to resync to node3', async () => outOfSync(await scrapeAgent('node1'), 'node3') === 0, 60_000);
+    await cluster.eventually('node1 has nothing left to resync to node3', async () => (await outOfSync('node1', 'node3')) === 0, 60_000);
   });
 });
