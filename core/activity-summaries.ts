@@ -28,6 +28,7 @@ export const NODE_ACTIVITY_COMMANDS: Readonly<Record<string, string>> = {
   deleteSnapshot: 'lvremove (snapshots)',
   replaceLvsFromSnapshot: 'lvremove, lvcreate -s (rollback)',
   backupLvsPresent: 'lvs',
+  backupReplicaUpToDate: 'drbdsetup status (UpToDate?)',
   backupShipVolume: 'thin_send | zstd | S3 multipart upload',
   backupReceiveVolume: 'S3 download | zstd -d | thin_recv',
   backupCreateReceiveLvs: 'lvcreate -T',

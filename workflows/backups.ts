@@ -54,6 +54,11 @@ function nodeOps(node: string, shipAttempts = DEFAULT_SHIP_ATTEMPTS) {
       taskQueue, scheduleToCloseTimeout: '15 minutes', startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds',
       retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
     }),
+    /** a replica that is not UpToDate (resyncing): asked again for up to 30 minutes */
+    upToDate: proxyActivities<BackupNodeActivities>({
+      taskQueue, scheduleToCloseTimeout: '30 minutes', startToCloseTimeout: '1 minute',
+      retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '15 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+    }),
     /** shipping and receiving: long, heartbeating every second; a dead agent is noticed in 15 s and the retry resumes */
     data: proxyActivities<BackupNodeActivities>({
       taskQueue, scheduleToCloseTimeout: '12 hours', startToCloseTimeout: '6 hours', heartbeatTimeout: '15 seconds',
@@ -88,6 +93,9 @@ function backupProgress(initial: Omit<BackupProgress, 'done' | 'total'>) {
 
 /** Sent to a queued backup by the backup that handed it its node's shipping slot. */
 export const slotGrantedSignal = defineSignal('backupSlotGranted');
+
+/** Patch id: a backup ships only from an UpToDate replica (it waits while the replica resyncs). */
+const UPTODATE_ONLY = 'backup-ships-uptodate-replica';
 
 /** Patch id: queued backups wait in a first-come-first-served queue for a signal instead of polling. */
 const SLOT_QUEUE = 'backup-slot-fifo-queue';
@@ -263,6 +271,10 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
         }
       }
       slot = true;
+      if (patched(UPTODATE_ONLY)) {
+        progress.set({ phase: `checking that the replica on ${node} is UpToDate (a resyncing one is waited for)`, node });
+        await ops.upToDate.backupReplicaUpToDate(input.resource);
+      }
       progress.set({ phase: 'taking the snapshot', node });
       const refs = plan.volumes.map((v) => ({ vlmNr: v.vlmNr, vg: v.vg, lv: v.lv }));
       snapshotTaken = true;

@@ -18,6 +18,7 @@ import { observeBackupTransfer } from './backup/observer.js';
 import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
 import { lvSizeFor } from './resources.js';
 import { thinRecvArgs, thinSendArgs } from './host/thin.js';
+import { status as drbdStatus } from './host/drbd.js';
 
 export interface ShipVolumeInput {
   remote: RemoteAccess;
@@ -91,6 +92,21 @@ export function createBackupNodeActivities(deps: { node: string }) {
     /** Removes LVs (absent ones count as removed). */
     async backupRemoveLvs(input: { vg: string; lvs: string[] }): Promise<void> {
       for (const lv of input.lvs) await removeLogicalVolume(input.vg, lv);
+    },
+
+    /**
+     * Refuses, retryably, while this node's replica of the resource is not UpToDate (resyncing,
+     * Inconsistent, Outdated, not up): a backup ships only UpToDate data, so it waits.
+     */
+    async backupReplicaUpToDate(resource: string): Promise<void> {
+      const s = await drbdStatus(resource);
+      const bad = s ? s.devices.filter((d) => d.diskState !== 'UpToDate').map((d) => `volume ${d.volume} ${d.diskState}`) : ['not up'];
+      if (bad.length > 0) {
+        throw ApplicationFailure.create({
+          type: 'ReplicaNotUpToDate', nonRetryable: false,
+          message: `the replica of '${resource}' on ${deps.node} is ${bad.join(', ')}: a backup ships only UpToDate data`,
+        });
+      }
     },
 
     async backupShipVolume(input: ShipVolumeInput): Promise<ShipVolumeResult> {

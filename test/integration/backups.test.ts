@@ -418,6 +418,29 @@ describe('MaxConcurrentBackupsPerNode', () => {
   }, 180_000);
 });
 
+describe('a replica that is not UpToDate', () => {
+  it('is not shipped from: the backup waits while it resyncs, then ships', async () => {
+    await ok(['rd', 'c', 'ud0']);
+    await ok(['rd', 'set-property', 'ud0', 'DrbdOptions/PeerDevice/c-max-rate', '512K']);
+    await ok(['vd', 'c', 'ud0', '8M']);
+    await ok(['r', 'c', 'node1', 'node2', 'ud0', '--storage-pool', 'pool1']);
+    writeVolume('node1', 'ud0', 0, randomData('ud0', 4 * MiB));
+    // node2's copy is thrown away and resynced from node1 (8 MiB at 512 KiB/s)
+    expect((await cluster.host('node2', 'drbdadm', ['invalidate', 'ud0'])).exitCode).toBe(0);
+    const diskOnNode2 = async () => {
+      const [st] = JSON.parse(String((await cluster.host('node2', 'drbdsetup', ['status', 'ud0', '--json'])).stdout)) as { devices: { 'disk-state': string }[] }[];
+      return st!.devices[0]!['disk-state'];
+    };
+    const op = await cluster.client.backups.create({ remote: 'bk', resource: 'ud0', node: 'node2', full: true });
+    await cluster.eventually('the backup waits for the replica on node2', async () => ((await op.progress()) as { phase: string } | null)?.phase.startsWith('checking that the replica on node2 is UpToDate') ?? false, 60_000);
+    expect(await diskOnNode2()).toBe('Inconsistent');
+    const r = await op.result();
+    expect(r).toMatchObject({ node: 'node2', mode: 'full' });
+    expect(await diskOnNode2()).toBe('UpToDate');
+    await ok(['backup', 'verify', 'bk', r.id]);
+  }, 180_000);
+});
+
 describe('bad requests', () => {
   it('fail clearly and change nothing in the catalog or the bucket', async () => {
     const keys = await bucketKeys();
