@@ -208,6 +208,7 @@ export function createScheduleActivities(deps: { catalog: Catalog; now?: () => n
           try {
             await client.workflow.start('backupCreate', {
               taskQueue: input.taskQueue, workflowId: b.workflowId, args: [b.args], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              ...operationMetadata('backupCreate', b.workflowId, { RscDfn: b.args.resource, Remote: b.args.remote, Snapshot: b.args.snapshot }),
               // findable from the moment it exists (the workflow sets the same ones itself)
               typedSearchAttributes: [
                 { key: FERRY_OPERATION, value: 'backup-create' }, { key: FERRY_RESOURCE, value: b.args.resource }, { key: FERRY_REMOTE, value: b.args.remote },

@@ -99,6 +99,12 @@ describe('scheduled backups', () => {
     const run1 = await triggerRun();
     expect(run1.resources.map((r) => [r.resource, r.result, r.kind, r.from])).toEqual([['sc0', 'ok', 'full', 'controller'], ['sc1', 'ok', 'full', 'controller']]);
     firstFull = Object.fromEntries(run1.resources.map((r) => [r.resource, r.backupId!]));
+    // the run's backups are workflows of their own, with the Web UI's summary like any other operation
+    for await (const wf of temporal.workflow.list({ query: 'FerryOperation = "backup-create" AND FerryResource = "sc0"' })) {
+      const d = await temporal.workflow.getHandle(wf.workflowId).describe();
+      expect(await d.staticSummary()).toContain('sc0');
+      expect(await d.staticDetails()).toContain(`ferry operation watch ${wf.workflowId}`);
+    }
     expect((await backups()).map((b) => b.id).sort()).toEqual(Object.values(firstFull).sort());
 
     const run2 = await triggerRun();
