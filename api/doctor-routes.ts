@@ -1,6 +1,7 @@
 // REST routes of `ferry doctor`: GET /v1/ferry/doctor runs the check (a `doctor/<ts>` workflow)
 // and answers its report; POST /v1/ferry/doctor/repair starts `doctor-repair/<ts>` (with
 // `dry_run: true` it waits and answers the plan, changing nothing).
+import { operationMetadata } from '../core/operations.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { parseGrace } from '../core/doctor.js';
@@ -28,7 +29,7 @@ export function registerDoctorRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   async function run(reply: FastifyReply, workflow: 'doctorCheck' | 'doctorRepair', workflowId: string, input: object) {
     try {
-      const result = await client.workflow.execute(workflow, { taskQueue, workflowId, args: [input] });
+      const result = await client.workflow.execute(workflow, { taskQueue, workflowId, args: [input], ...operationMetadata(workflow, workflowId, {}) });
       return reply.code(200).send({ workflow_id: workflowId, ...(result as object) });
     } catch (e) {
       const { status, message } = failureMessage(e);

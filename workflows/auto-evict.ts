@@ -8,6 +8,7 @@
 import { continueAsNew, ParentClosePolicy, proxyActivities, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { AutoEvictScan, ControllerActivities } from '../activities/controller/activities.js';
+import { operationMetadata } from '../core/operations.js';
 import { evacuateNode } from './evacuate-node.js';
 import { computedProgress } from './progress.js';
 
@@ -44,6 +45,7 @@ export async function autoEvict(input: AutoEvictInput): Promise<void> {
           workflowId: `evict/${node}`,
           args: [{ node, kind: 'evict' }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          ...operationMetadata('evictNode', `evict/${node}`, { Node: node }),
         });
       } catch (e) {
         if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;

@@ -5,6 +5,7 @@
 // the snapshot delete workflow. Manual snapshots are never deleted. When the resource definition
 // is gone or RunEvery is no longer in effect, the run reconciles the Schedules (removing its own).
 import { ParentClosePolicy, executeChild, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { operationMetadata } from '../core/operations.js';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import { autoSnapshotIds, planAutoSnapshotPrune } from '../core/auto-snapshot.js';
 import { trackProgress } from './progress.js';
@@ -37,20 +38,24 @@ export async function autoSnapshotRun(input: { resource: string }): Promise<Auto
     return { resource: input.resource, snapshot: null, keep: 0, deleted: [], kept: [], note: `AutoSnapshot is no longer in effect for '${input.resource}'; Schedules reconciled (deleted: ${reconcile.deleted.join(', ') || 'none'})` };
   }
   progress.update({ phase: `taking ${target.next}` });
+  const createId = autoSnapshotIds.create(input.resource, target.next);
   await executeChild(createResourceSnapshot, {
-    workflowId: autoSnapshotIds.create(input.resource, target.next),
+    workflowId: createId,
     args: [{ resource: input.resource, snapshot: target.next }],
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    ...operationMetadata('createResourceSnapshot', createId, { RscDfn: input.resource, Snapshot: target.next }),
   });
   const after = await catalog.autoSnapshotTarget(input);
   const plan = planAutoSnapshotPrune(after?.auto ?? [], target.settings.keep);
   progress.update({ phase: 'deleting automatic snapshots beyond Keep', total: plan.remove.length });
   const deleted: AutoSnapshotReport['deleted'] = [];
   for (const d of plan.remove) {
+    const deleteId = `snapshot-delete/${input.resource}/${d.snapshot}`;
     await executeChild(deleteResourceSnapshot, {
-      workflowId: `snapshot-delete/${input.resource}/${d.snapshot}`,
+      workflowId: deleteId,
       args: [{ resource: input.resource, snapshot: d.snapshot }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      ...operationMetadata('deleteResourceSnapshot', deleteId, { RscDfn: input.resource, Snapshot: d.snapshot }),
     });
     deleted.push(d);
     progress.update({ done: deleted.length });

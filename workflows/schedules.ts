@@ -20,6 +20,7 @@ import {
   CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, condition, executeChild, isCancellation, log, patched, proxyActivities, setHandler, sleep,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import { operationMetadata } from '../core/operations.js';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 import type { RunRecordInput } from '../activities/controller/schedules.js';
 import {
@@ -176,10 +177,12 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
   if (s.keepLocal !== null || s.keepRemote !== null || s.keepWithinMs !== null) {
     progress.update({ phase: 'retention' });
     try {
+      const workflowId = scheduleWorkflowIds.retention(input.remote, input.schedule);
       report.retention = await executeChild(backupRetention, {
-        workflowId: scheduleWorkflowIds.retention(input.remote, input.schedule),
+        workflowId,
         args: [{ remote: input.remote, schedule: input.schedule }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        ...operationMetadata('backupRetention', workflowId, { Schedule: input.schedule, Remote: input.remote }),
       });
     } catch (e) {
       report.retention = { error: message(e) };
@@ -420,10 +423,12 @@ async function localRetention(input: { remote: string; schedule: string }, keepL
     // newest first: a chain's full snapshot goes last
     for (const snapshot of [...c.snapshots].reverse()) {
       try {
+        const workflowId = `snapshot-delete/${c.resource}/${snapshot}`;
         await executeChild(deleteResourceSnapshot, {
-          workflowId: `snapshot-delete/${c.resource}/${snapshot}`,
+          workflowId,
           args: [{ resource: c.resource, snapshot }],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          ...operationMetadata('deleteResourceSnapshot', workflowId, { RscDfn: c.resource, Snapshot: snapshot }),
         });
       } catch (e) {
         if (!message(e).includes('not found')) throw e;

@@ -245,6 +245,7 @@ describe('every operation answers its progress in one shape, for the CLI and the
       if (w.status === 'FAILED' && !/fail|abort/.test(p.phase)) problems.push(`${w.type} ${w.workflowId} failed with phase '${p.phase}'`);
       const meta = await h.query('__temporal_workflow_metadata') as { currentDetails?: string };
       if (!meta.currentDetails?.includes(p.phase)) problems.push(`${w.type} ${w.workflowId}: current details '${meta.currentDetails}' do not show phase '${p.phase}'`);
+      if (!(await (await h.describe()).staticSummary())) problems.push(`${w.type} ${w.workflowId}: no static summary for the Web UI`);
     }
     expect(problems).toEqual([]);
     // every workflow the controller runs was among them
