@@ -109,6 +109,32 @@ export function processMetrics(o: Parameters<typeof createMetrics>[0]): FerryMet
   return instance;
 }
 
+/** Label values and value of one sample of a gauge. */
+type Sample = [labels: Record<string, string>, value: number];
+
+/**
+ * Gauges computed at scrape time from one read (`load`) that serves all of them: they are collected
+ * concurrently, so the read is reused for a second. Each gauge turns the read into its samples.
+ */
+function addScrapedGauges<T>(m: FerryMetrics, read: () => Promise<T>, gauges: { name: string; help: string; labelNames: string[]; samples: (data: T) => Sample[] }[]): void {
+  for (const g of gauges) m.registry.removeSingleMetric(g.name);
+  let cached: { at: number; data: Promise<T> } | undefined;
+  const load = () => {
+    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), data: read() };
+    return cached.data;
+  };
+  for (const g of gauges) {
+    new Gauge({
+      name: g.name, help: g.help, labelNames: g.labelNames, registers: [m.registry],
+      async collect() {
+        const samples = g.samples(await load());
+        this.reset();
+        for (const [labels, value] of samples) this.set(labels, value);
+      },
+    });
+  }
+}
+
 /** Controller-only gauges computed from the catalog when scraped. */
 export interface CatalogGaugeData {
   pools: { node: string; pool: string; freeBytes: number | null; totalBytes: number | null }[];
@@ -118,53 +144,36 @@ export interface CatalogGaugeData {
 }
 
 export function addCatalogGauges(m: FerryMetrics, read: () => Promise<CatalogGaugeData>): void {
-  for (const name of ['ferry_pool_free_bytes', 'ferry_pool_total_bytes', 'ferry_node_up', 'ferry_backup_slots_in_use', 'ferry_backup_queue_depth']) m.registry.removeSingleMetric(name);
-  // the gauges are collected concurrently: one catalog read serves a scrape (cached for a second)
-  let cached: { at: number; data: ReturnType<typeof read> } | undefined;
-  const load = () => {
-    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), data: read() };
-    return cached.data;
-  };
-  new Gauge({
-    name: 'ferry_pool_free_bytes', help: 'Free bytes of a storage pool, as last reported by its node', labelNames: ['node', 'pool'], registers: [m.registry],
-    async collect() {
-      const snapshot = await load();
-      this.reset();
-      for (const p of snapshot.pools) if (p.freeBytes !== null) this.set({ node: p.node, pool: p.pool }, p.freeBytes);
+  addScrapedGauges(m, read, [
+    {
+      name: 'ferry_pool_free_bytes', help: 'Free bytes of a storage pool, as last reported by its node', labelNames: ['node', 'pool'],
+      samples: (d) => d.pools.flatMap((p): Sample[] => (p.freeBytes !== null ? [[{ node: p.node, pool: p.pool }, p.freeBytes]] : [])),
     },
-  });
-  new Gauge({
-    name: 'ferry_pool_total_bytes', help: 'Total bytes of a storage pool', labelNames: ['node', 'pool'], registers: [m.registry],
-    async collect() {
-      const snapshot = await load();
-      this.reset();
-      for (const p of snapshot.pools) if (p.totalBytes !== null) this.set({ node: p.node, pool: p.pool }, p.totalBytes);
+    {
+      name: 'ferry_pool_total_bytes', help: 'Total bytes of a storage pool', labelNames: ['node', 'pool'],
+      samples: (d) => d.pools.flatMap((p): Sample[] => (p.totalBytes !== null ? [[{ node: p.node, pool: p.pool }, p.totalBytes]] : [])),
     },
-  });
-  new Gauge({
-    name: 'ferry_backup_slots_in_use', help: 'Backups shipping from a node now (holding one of its MaxConcurrentBackupsPerNode slots)', labelNames: ['node'], registers: [m.registry],
-    async collect() {
-      const snapshot = await load();
-      this.reset();
-      for (const q of snapshot.backupQueues) this.set({ node: q.node }, q.shipping);
+    {
+      name: 'ferry_backup_slots_in_use', help: 'Backups shipping from a node now (holding one of its MaxConcurrentBackupsPerNode slots)', labelNames: ['node'],
+      samples: (d) => d.backupQueues.map((q): Sample => [{ node: q.node }, q.shipping]),
     },
-  });
-  new Gauge({
-    name: 'ferry_backup_queue_depth', help: 'Backups queued for a shipping slot of a node', labelNames: ['node'], registers: [m.registry],
-    async collect() {
-      const snapshot = await load();
-      this.reset();
-      for (const q of snapshot.backupQueues) this.set({ node: q.node }, q.queued);
+    {
+      name: 'ferry_backup_queue_depth', help: 'Backups queued for a shipping slot of a node', labelNames: ['node'],
+      samples: (d) => d.backupQueues.map((q): Sample => [{ node: q.node }, q.queued]),
     },
-  });
-  new Gauge({
-    name: 'ferry_node_up', help: '1 when the node\'s agent reports (ONLINE), else 0', labelNames: ['node'], registers: [m.registry],
-    async collect() {
-      const snapshot = await load();
-      this.reset();
-      for (const n of snapshot.nodes) this.set({ node: n.node }, n.up ? 1 : 0);
+    {
+      name: 'ferry_node_up', help: '1 when the node\'s agent reports (ONLINE), else 0', labelNames: ['node'],
+      samples: (d) => d.nodes.map((n): Sample => [{ node: n.node }, n.up ? 1 : 0]),
     },
-  });
+  ]);
+}
+
+/** Every (resource, volume, peer) of the hosts' DRBD status, with that peer device's state. */
+function peerDeviceSamples(resources: DrbdResourceStatus[], value: (p: DrbdResourceStatus['connections'][number]['peerDevices'][number]) => number | null): Sample[] {
+  return resources.flatMap((r) => r.connections.flatMap((c) => c.peerDevices.flatMap((p): Sample[] => {
+    const v = value(p);
+    return v === null ? [] : [[{ resource: r.name, volume: String(p.volume), peer: c.name }, v]];
+  })));
 }
 
 /**
@@ -173,36 +182,16 @@ export function addCatalogGauges(m: FerryMetrics, read: () => Promise<CatalogGau
  * whether a resync is running.
  */
 export function addDrbdGauges(m: FerryMetrics, read: () => Promise<DrbdResourceStatus[]>): void {
-  for (const name of ['ferry_drbd_out_of_sync_bytes', 'ferry_drbd_resyncing']) m.registry.removeSingleMetric(name);
-  let cached: { at: number; data: Promise<DrbdResourceStatus[]> } | undefined;
-  const load = () => {
-    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), data: read().catch(() => []) };
-    return cached.data;
-  };
-  new Gauge({
-    name: 'ferry_drbd_out_of_sync_bytes', help: 'Bytes of a volume still to resync to (or from) a peer', labelNames: ['resource', 'volume', 'peer'], registers: [m.registry],
-    async collect() {
-      const resources = await load();
-      this.reset();
-      for (const r of resources) {
-        for (const c of r.connections) {
-          for (const p of c.peerDevices) if (p.outOfSyncKiB !== null) this.set({ resource: r.name, volume: String(p.volume), peer: c.name }, p.outOfSyncKiB * 1024);
-        }
-      }
+  addScrapedGauges(m, () => read().catch(() => []), [
+    {
+      name: 'ferry_drbd_out_of_sync_bytes', help: 'Bytes of a volume still to resync to (or from) a peer', labelNames: ['resource', 'volume', 'peer'],
+      samples: (rs) => peerDeviceSamples(rs, (p) => (p.outOfSyncKiB !== null ? p.outOfSyncKiB * 1024 : null)),
     },
-  });
-  new Gauge({
-    name: 'ferry_drbd_resyncing', help: '1 while a volume resyncs with a peer (SyncSource/SyncTarget), else 0', labelNames: ['resource', 'volume', 'peer'], registers: [m.registry],
-    async collect() {
-      const resources = await load();
-      this.reset();
-      for (const r of resources) {
-        for (const c of r.connections) {
-          for (const p of c.peerDevices) this.set({ resource: r.name, volume: String(p.volume), peer: c.name }, /^Sync(Source|Target)$/.test(p.replicationState) ? 1 : 0);
-        }
-      }
+    {
+      name: 'ferry_drbd_resyncing', help: '1 while a volume resyncs with a peer (SyncSource/SyncTarget), else 0', labelNames: ['resource', 'volume', 'peer'],
+      samples: (rs) => peerDeviceSamples(rs, (p) => (/^Sync(Source|Target)$/.test(p.replicationState) ? 1 : 0)),
     },
-  });
+  ]);
 }
 
 /** A free TCP port on 127.0.0.1 (for the Temporal runtime's private Prometheus endpoint). */
