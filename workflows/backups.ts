@@ -222,7 +222,8 @@ export async function backupCreate(input: BackupCreateInput): Promise<BackupCrea
   }
 }
 
-function rootMessage(e: unknown): string {
+/** The innermost cause's message (an activity failure wraps the error that explains it). */
+export function rootMessage(e: unknown): string {
   let cur: unknown = e;
   while (cur instanceof Error && (cur as Error & { cause?: unknown }).cause instanceof Error) cur = (cur as Error & { cause?: unknown }).cause;
   return cur instanceof Error ? cur.message : String(cur);

@@ -29,7 +29,7 @@ import {
 import { backupWorkflowIds } from '../core/backup-operations.js';
 import { formatBackupTimestamp } from '../core/backup-names.js';
 import { trackProgress } from './progress.js';
-import { backupCreate, backupFinishedSignal, type BackupCreateInput, type ScheduledBackupOutcome } from './backups.js';
+import { backupCreate, backupFinishedSignal, rootMessage, type BackupCreateInput, type ScheduledBackupOutcome } from './backups.js';
 import { deleteResourceSnapshot } from './snapshot-delete.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError'];
@@ -135,12 +135,6 @@ function snapshotNameFor(schedule: string, ts: number): string {
   return `${schedule.slice(0, 30)}_${formatBackupTimestamp(ts)}`;
 }
 
-const message = (e: unknown): string => {
-  let cur: unknown = e;
-  while (cur instanceof Error && (cur as Error & { cause?: unknown }).cause instanceof Error) cur = (cur as Error & { cause?: unknown }).cause;
-  return cur instanceof Error ? cur.message : String(cur);
-};
-
 /** Patch id: the running-backup check of a scheduled run is one query for all its resources. */
 const ONE_RUNNING_QUERY = 'scheduled-run-one-running-query';
 /**
@@ -185,7 +179,7 @@ export async function scheduledBackupRun(input: { remote: string; schedule: stri
         ...operationMetadata('backupRetention', workflowId, { Schedule: input.schedule, Remote: input.remote }),
       });
     } catch (e) {
-      report.retention = { error: message(e) };
+      report.retention = { error: rootMessage(e) };
     }
   }
   progress.update({ phase: 'done' });
@@ -271,7 +265,7 @@ async function backUpDirectly(ctx: RunContext, resources: Target[]): Promise<Sch
         resource: r.name, remote: input.remote, snapshot, startTimestamp: ts, full: kind === 'full', keepSnapshot: s.keepLocal !== null,
         shipAttempts: SCHEDULED_SHIP_ATTEMPTS, notify: run.workflowId,
       };
-      const notStarted = await start({ workflowId, args }).catch((e: unknown) => message(e));
+      const notStarted = await start({ workflowId, args }).catch((e: unknown) => rootMessage(e));
       const o = notStarted === null ? await outcomeOf(workflowId) : { workflowId, ok: false, error: `could not start the backup: ${notStarted}` };
       if (o.ok) {
         await record({ ...base, lastResult: 'ok', lastKind: o.mode!, lastBackupId: o.id!, full: o.mode === 'full', keptSnapshot: s.keepLocal !== null ? snapshot : null });
@@ -342,7 +336,7 @@ async function backUpAsChildren(ctx: RunContext, resources: Target[]): Promise<S
         progress.update({ done });
         return { resource: r.name, from: r.from, kind: res.mode, why: res.mode === kind ? why : `${why}; made full: ${res.fullBecause ?? ''}`, result: 'ok', backupId: res.id, attempts: attempt };
       } catch (e) {
-        last = `failed: ${message(e)}`;
+        last = `failed: ${rootMessage(e)}`;
         log.warn('scheduled backup failed', { resource: r.name, remote: input.remote, schedule: input.schedule, attempt, error: last });
         if (attempt < maxAttempts) {
           progress.update({ message: `${r.name}: attempt ${attempt} failed, retrying in ${Math.round(retryDelayMs / 1000)} s (on-failure RETRY)` });
@@ -394,7 +388,7 @@ export async function backupRetention(input: { remote: string; schedule: string 
   progress.update({ phase: 'deleting surplus chains', total: plan.remove.length });
   for (const c of plan.remove) {
     const r = await bucket.backupDelete({ remote: input.remote, id: c.fullId, cascade: true }).catch((e: unknown) => {
-      if (message(e).includes('not found')) return { backups: [] as string[], keys: [] as string[] };
+      if (rootMessage(e).includes('not found')) return { backups: [] as string[], keys: [] as string[] };
       throw e;
     });
     await catalog.retentionForget({ remote: input.remote, ids: c.ids });
@@ -431,7 +425,7 @@ async function localRetention(input: { remote: string; schedule: string }, keepL
           ...operationMetadata('deleteResourceSnapshot', workflowId, { RscDfn: c.resource, Snapshot: snapshot }),
         });
       } catch (e) {
-        if (!message(e).includes('not found')) throw e;
+        if (!rootMessage(e).includes('not found')) throw e;
       }
       await catalog.retentionForgetSnapshot({ resource: c.resource, snapshot });
       progress.update({ done: ++done });
