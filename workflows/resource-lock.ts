@@ -1,7 +1,12 @@
 // Serialises mutations of one resource definition: a lock row in the catalog held by the workflow.
 // A busy lock fails the activity with a retryable error, so the retry policy is the queue: the
 // next workflow waits its turn (up to an hour) instead of failing or interleaving.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+//
+// The lock is first tried as a local activity (the catalog is the controller worker's own, so no
+// task-queue round trip through the Temporal server); only a busy lock falls back to the queued
+// activity above, whose retries are the wait. Histories from before that change replay their
+// plain activities (patch `resource-lock-local-first`).
+import { isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 
 const locks = proxyActivities<ControllerActivities>({
@@ -10,12 +15,38 @@ const locks = proxyActivities<ControllerActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 1.5, maximumInterval: '5 seconds', nonRetryableErrorTypes: ['ValidationError'] },
 });
 
+/** One try at the lock, in the controller worker itself; a busy lock is not retried here. */
+const localLocks = proxyLocalActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: ['ValidationError', 'ResourceBusy'] },
+});
+
+/** Unlock in the controller worker; retried like any catalog step. */
+const localUnlock = proxyLocalActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 10 },
+});
+
+export const RESOURCE_LOCK_LOCAL_FIRST = 'resource-lock-local-first';
+
 export async function withResourceLock<T>(resource: string, fn: () => Promise<T>): Promise<T> {
   const holder = workflowInfo().workflowId;
-  await locks.catalogLockResource({ resource, holder });
+  const localFirst = patched(RESOURCE_LOCK_LOCAL_FIRST);
+  if (localFirst) {
+    try {
+      await localLocks.catalogLockResource({ resource, holder });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      // busy (or the local try failed): wait in the queue of the retried activity
+      await locks.catalogLockResource({ resource, holder });
+    }
+  } else {
+    await locks.catalogLockResource({ resource, holder });
+  }
   try {
     return await fn();
   } finally {
-    await locks.catalogUnlockResource({ resource, holder });
+    if (localFirst) await localUnlock.catalogUnlockResource({ resource, holder });
+    else await locks.catalogUnlockResource({ resource, holder });
   }
 }
