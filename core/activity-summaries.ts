@@ -12,6 +12,7 @@ export const NODE_ACTIVITY_COMMANDS: Readonly<Record<string, string>> = {
   skipInitialSync: 'drbdadm new-current-uuid --clear-bitmap',
   applyResource: 'lvcreate -T, write .res, drbdadm create-md, drbdadm adjust',
   settleResource: 'drbdadm new-current-uuid --clear-bitmap, drbdsetup status',
+  deployReplica: 'lvcreate -T, write .res, drbdadm create-md, drbdadm adjust, drbdsetup status (until UpToDate)',
   waitUpToDate: 'drbdsetup status (until UpToDate)',
   resyncProgress: 'drbdsetup status --statistics',
   reportResourceVolumes: 'lvs, drbdsetup status',

@@ -2,7 +2,7 @@
 // ids in the catalog, then on every node (its own task queue): thin LVs, the .res, create-md,
 // adjust; the initial sync skipped for thin volumes (new-current-uuid --clear-bitmap on one
 // node); wait until every diskful replica is UpToDate; record what the nodes report.
-import { patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ControllerActivities, PlaceResourceInput } from '../activities/controller/activities.js';
 import { hostOf } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
@@ -13,7 +13,20 @@ const catalog = proxyActivities<ControllerActivities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
 });
 
+/** The same catalog steps as local activities: run by the controller worker inside the workflow task. */
+const localCatalog = proxyLocalActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
+});
+
 export type CreateResourceInput = PlaceResourceInput;
+
+/**
+ * Patch id: the catalog steps as local activities and one deployReplica activity per node (apply,
+ * the initial-sync skip on one node, UpToDate and the volume report), so a create costs one
+ * task-queue round trip per node instead of three, and none for the catalog.
+ */
+const LEAN = 'create-resource-lean';
 
 /** Patch id: one applyResource / settleResource activity per node instead of four / two. */
 const ONE_ACTIVITY_PER_NODE = 'create-resource-one-activity-per-node';
@@ -30,12 +43,30 @@ export async function createResource(input: CreateResourceInput): Promise<{ reso
  * initial sync of new thin volumes, wait for UpToDate, record. `rg spawn` runs them too.
  */
 export async function deployResource(input: CreateResourceInput, progress: ProgressTracker): Promise<{ resource: string; nodes: string[]; added: string[] }> {
+  const lean = patched(LEAN);
   {
     progress.update({ phase: 'placing' });
-    const { added, layout } = await catalog.catalogPlaceResource(input);
+    const { added, layout } = await (lean ? localCatalog : catalog).catalogPlaceResource(input);
     const nodes = layout.nodes.map((n) => n.node);
     upsertSearchAttributes({ FerryNode: nodes }); // a list: `FerryNode = "node2"` finds this create
     progress.update({ phase: 'configuring hosts', done: 0, total: nodes.length, message: nodes.join(', ') });
+    const diskful = layout.nodes.filter((n) => !n.diskless);
+    // a brand-new resource: every diskful replica is new; the first one skips the initial sync
+    const skipOn = diskful.length > 0 && diskful.every((n) => added.includes(n.node)) ? [...diskful].sort((a, b) => a.nodeId - b.nodeId)[0]!.node : null;
+    if (lean) {
+      const reports = await Promise.all(layout.nodes.map(async (n) => {
+        const volumes = await hostOf(n.node).deployReplica({
+          layout,
+          isNew: added.includes(n.node),
+          ...(n.node === skipOn ? { skipInitialSync: { diskfulPeers: diskful.length - 1 } } : {}),
+        });
+        progress.update({ done: progress.get().done + 1, phase: 'waiting until all replicas are UpToDate' });
+        return { node: n.node, volumes };
+      }));
+      await Promise.all(reports.map((r) => localCatalog.catalogRecordVolumes({ resource: layout.resource, node: r.node, volumes: r.volumes })));
+      progress.update({ phase: 'done' });
+      return { resource: input.resource, nodes, added };
+    }
     // every node gets the new .res; new nodes get their LVs and meta data first (one activity per
     // node; workflows started before that change replay their four activities per node)
     const onePerNode = patched(ONE_ACTIVITY_PER_NODE);
@@ -52,12 +83,9 @@ export async function deployResource(input: CreateResourceInput, progress: Progr
       }
       progress.update({ done: progress.get().done + 1 });
     }));
-    const diskful = layout.nodes.filter((n) => !n.diskless);
-    // a brand-new resource: every diskful replica is new; skip the initial sync on the first one
-    if (diskful.length > 0 && diskful.every((n) => added.includes(n.node))) {
+    if (skipOn) {
       progress.update({ phase: 'skipping the initial sync (thin volumes)' });
-      const first = [...diskful].sort((a, b) => a.nodeId - b.nodeId)[0]!;
-      await hostOf(first.node).skipInitialSync({ resource: layout.resource, diskfulPeers: diskful.length - 1 });
+      await hostOf(skipOn).skipInitialSync({ resource: layout.resource, diskfulPeers: diskful.length - 1 });
     }
     progress.update({ phase: 'waiting until all replicas are UpToDate', done: 0 });
     if (onePerNode) {

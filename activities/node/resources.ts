@@ -84,6 +84,18 @@ export function createResourceNodeActivities(deps: { node: string }) {
       await activities.adjustDrbd(input.layout.resource);
     },
 
+    /**
+     * resource-create's whole part on this host in one activity: applyResource; on the one node
+     * the controller names, skipInitialSync once its diskful peers are connected; then
+     * settleResource. The nodes' activities run at once, each on its own host, so the skip waits
+     * for the peers' own applyResource as it did as a step of its own. Every step converges on retry.
+     */
+    async deployReplica(input: { layout: ResourceLayout; isNew: boolean; skipInitialSync?: { diskfulPeers: number } }): Promise<VolumeReport[]> {
+      await activities.applyResource(input);
+      if (input.skipInitialSync) await activities.skipInitialSync({ resource: input.layout.resource, diskfulPeers: input.skipInitialSync.diskfulPeers });
+      return activities.settleResource(input.layout);
+    },
+
     /** waitUpToDate, then reportResourceVolumes: what to record once this replica is in sync. */
     async settleResource(layout: ResourceLayout): Promise<VolumeReport[]> {
       await activities.waitUpToDate(layout.resource);

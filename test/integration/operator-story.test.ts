@@ -263,7 +263,7 @@ describe('every operation answers its progress in one shape, for the CLI and the
       for (const codec of [...dc.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
       summaries.push(dc.payloadConverter.fromPayload<string>(decoded[0]!));
     }
-    expect(summaries).toContainEqual(expect.stringMatching(/^lvcreate -T, write \.res, drbdadm create-md, drbdadm adjust on node\d for \S+$/));
+    expect(summaries).toContainEqual(expect.stringMatching(/^lvcreate -T, write \.res, drbdadm create-md, drbdadm adjust, drbdsetup status \(until UpToDate\) on node\d for \S+$/));
     // a failed backup says so; a restore reports the bytes it received
     const restore = asOperationProgress(await temporal.workflow.getHandle('backup-restore/ev0r').query('progress'));
     expect(restore).toMatchObject({ phase: 'done', unit: 'volumes', done: 1, total: 1 });
