@@ -22,8 +22,21 @@ export function hostOf(node: string) {
   });
 }
 
-/** Takes the resource off `nodes`; the others are adjusted to the smaller layout. */
-export async function removeFromNodes(layout: ResourceLayout, nodes: string[]): Promise<void> {
+/**
+ * Takes the resource off `nodes`; the others are adjusted to the smaller layout. With `atOnce`
+ * both happen in parallel (each host's step stands alone: the removed node goes down, the others
+ * drop it from their .res); otherwise the removal comes first.
+ */
+export async function removeFromNodes(layout: ResourceLayout, nodes: string[], opts: { atOnce?: boolean } = {}): Promise<void> {
+  if (opts.atOnce) {
+    const rest: ResourceLayout = { ...layout, nodes: layout.nodes.filter((n) => !nodes.includes(n.node)) };
+    await Promise.all([
+      ...layout.nodes.filter((n) => nodes.includes(n.node)).map((n) =>
+        hostOf(n.node).removeResourceFromHost({ resource: layout.resource, vg: n.diskless ? null : n.vg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) })),
+      ...rest.nodes.map((n) => hostOf(n.node).applyResource({ layout: rest, isNew: false })),
+    ]);
+    return;
+  }
   await Promise.all(layout.nodes.filter((n) => nodes.includes(n.node)).map((n) =>
     hostOf(n.node).removeResourceFromHost({ resource: layout.resource, vg: n.diskless ? null : n.vg, volumeNumbers: layout.volumes.map((v) => v.volumeNumber) })));
   const rest: ResourceLayout = { ...layout, nodes: layout.nodes.filter((n) => !nodes.includes(n.node)) };

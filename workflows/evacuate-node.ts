@@ -1,8 +1,9 @@
 // `ferry node evacuate NODE [NODE...]` (workflow `evacuate/<node>`) and auto-evict's eviction
 // (`evict/<node>`). Every resource on the node gets one replacement replica from the autoplacer
 // (never on a node being evacuated), created with resource-create's node steps and synced until
-// UpToDate; only then is the node's replica removed. Several resources move at once (a limit),
-// each under its resource lock, so a backup or another change of that resource waits its turn.
+// UpToDate; only then is the node's replica removed. Several resources resync at once (a limit on
+// the network: a slot is held from making the new replica until it is UpToDate), each move under
+// its resource lock, so a backup or another change of that resource waits its turn.
 // A resource with no place to go is reported in the progress query with the placement's reason
 // and tried again periodically or on the `retry` signal (a node was added).
 //
@@ -10,10 +11,11 @@
 // replacement syncs from the surviving replicas), and with enough replicas left
 // (DrbdOptions/AutoEvictMinReplicaCount) its replica is only dropped.
 import {
-  condition, continueAsNew, defineSignal, isCancellation, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  condition, continueAsNew, defineSignal, isCancellation, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
+import type { VolumeReport } from '../activities/node/resources.js';
 import { nodeQueueFor } from '../core/operations.js';
 import { hostOf, removeFromNodes } from './delete-resource.js';
 import { withResourceLock } from './resource-lock.js';
@@ -24,6 +26,19 @@ const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
 });
+
+/** The same catalog steps as local activities, run by the controller worker inside the workflow task. */
+const localCatalog = proxyLocalActivities<ControllerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
+});
+
+/**
+ * Patch id: a move's catalog steps (plan, layout, record, finish) as local activities, the new
+ * replica's volume report in the last resync look, and the old replica's removal in parallel with
+ * the others' adjust: three task-queue round trips per move (apply, resync, remove) instead of ten.
+ */
+const LEAN_MOVE = 'evacuation-lean-move';
 
 /** Short read-only looks at a host's DRBD state, on its own queue. */
 export function syncOf(node: string) {
@@ -78,18 +93,18 @@ export interface EvacuateNodeResult {
 export const retrySignal = defineSignal('retry');
 
 /** Resync to a new replica, polled on its host until UpToDate. */
-async function waitSynced(resource: string, target: string, m: ResourceMoveProgress, onProgress: () => void = () => undefined): Promise<void> {
+async function waitSynced(resource: string, target: string, m: ResourceMoveProgress, onProgress: () => void = () => undefined, report?: ResourceLayout): Promise<VolumeReport[] | undefined> {
   const started = Date.now();
   // the host looks every 200 ms for up to 2 s (histories from before: one look, then a 1 s timer)
   const onHost = patched('resync-wait-on-host');
   for (;;) {
-    const p = onHost ? await syncOf(target).resyncProgress(resource, { waitMs: 2000 }) : await syncOf(target).resyncProgress(resource);
+    const p = onHost ? await syncOf(target).resyncProgress(resource, { waitMs: 2000, ...(report ? { report } : {}) }) : await syncOf(target).resyncProgress(resource);
     m.percentInSync = p.percentInSync;
     m.bytesDone = Math.round((m.bytesTotal * p.percentInSync) / 100);
     const elapsed = (Date.now() - started) / 1000;
     m.etaSeconds = p.etaSeconds ?? (p.percentInSync > 0 && elapsed > 0 ? Math.round((elapsed * (100 - p.percentInSync)) / p.percentInSync) : null);
     onProgress();
-    if (p.upToDate) return;
+    if (p.upToDate) return p.volumes;
     if (!onHost) await sleep('1 second');
   }
 }
@@ -143,8 +158,10 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
 
   await catalog.catalogBeginEvacuation({ nodes: [...new Set([node, ...(input.nodes ?? [])])], kind });
 
-  const moveOne = (resource: string, sizeBytes: number): Promise<boolean> => withResourceLock(resource, async () => {
-    const plan = await catalog.catalogPlanMove({ node, resource, kind });
+  const moveOne = (resource: string, sizeBytes: number, onSynced: () => void = () => undefined): Promise<boolean> => withResourceLock(resource, async () => {
+    const lean = patched(LEAN_MOVE);
+    const cat = lean ? localCatalog : catalog;
+    const plan = await cat.catalogPlanMove({ node, resource, kind });
     if (plan.action === 'gone') return true;
     if (plan.action === 'blocked') {
       blocked.set(resource, plan.reason);
@@ -162,7 +179,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     const m: ResourceMoveProgress = { resource, target, phase: target ? 'creating the replacement' : 'removing', percentInSync: 0, bytesTotal: target ? sizeBytes : 0, bytesDone: 0, etaSeconds: null };
     moving.set(resource, m);
     try {
-      const layout = await catalog.catalogResourceLayout(resource);
+      const layout = await cat.catalogResourceLayout(resource);
       // evicted nodes (this one when evicting, and any other) are unreachable: they leave every
       // .res now and nothing is asked of them
       const unreachable = plan.unreachable ?? (kind === 'evict' ? [node] : []);
@@ -171,17 +188,20 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
       if (target) {
         m.phase = `syncing to ${target}`;
         shown.show();
-        await waitSynced(resource, target, m, shown.show);
+        const volumes = await waitSynced(resource, target, m, shown.show, lean ? live : undefined);
+        onSynced();
         // the new replica's volumes (disk state, allocation) as `r l` / `v l` show them (histories
         // from before: not recorded, listed as Unknown)
-        if (patched('evacuation-record-volumes')) {
+        if (lean) {
+          await localCatalog.catalogRecordVolumes({ resource, node: target, volumes: volumes ?? await hostOf(target).reportResourceVolumes(live) });
+        } else if (patched('evacuation-record-volumes')) {
           await catalog.catalogRecordVolumes({ resource, node: target, volumes: await hostOf(target).reportResourceVolumes(live) });
         }
       }
       m.phase = `removing from ${node}`;
       shown.show();
-      if (kind === 'evacuate') await removeFromNodes(live, [node]);
-      await catalog.catalogFinishMove({ node, resource });
+      if (kind === 'evacuate') await removeFromNodes(live, [node], { atOnce: lean });
+      await cat.catalogFinishMove({ node, resource });
       if (target) carried.moved.push({ resource, target });
       else carried.dropped.push(resource);
       return true;
@@ -202,20 +222,41 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     shown.show();
     const queue = [...state.resources];
     let progressed = false;
-    await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let r = queue.shift(); r; r = queue.shift()) {
-        try {
-          if (await moveOne(r.resource, r.sizeBytes)) {
-            done.add(r.resource);
-            progressed = true;
-            shown.show();
-          }
-        } catch (e) {
-          if (isCancellation(e)) throw e;
-          blocked.set(r.resource, `failed: ${(e as Error).message}; trying again`);
+    const runOne = async (r: { resource: string; sizeBytes: number }, onSynced?: () => void): Promise<void> => {
+      try {
+        if (await moveOne(r.resource, r.sizeBytes, onSynced)) {
+          done.add(r.resource);
+          progressed = true;
+          shown.show();
         }
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        blocked.set(r.resource, `failed: ${(e as Error).message}; trying again`);
       }
-    }));
+    };
+    if (patched(LEAN_MOVE)) {
+      // the limit is on resyncs (the network): a slot is taken before the new replica is made and
+      // given back once it is UpToDate, so the old replica's removal overlaps the next resync
+      let free = limit;
+      const running: Promise<void>[] = [];
+      for (const r of queue) {
+        await condition(() => free > 0);
+        free -= 1;
+        let held = true;
+        const giveBack = (): void => {
+          if (held) {
+            held = false;
+            free += 1;
+          }
+        };
+        running.push(runOne(r, giveBack).finally(giveBack));
+      }
+      await Promise.all(running);
+    } else {
+      await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+        for (let r = queue.shift(); r; r = queue.shift()) await runOne(r);
+      }));
+    }
     if (blocked.size > 0 && !progressed) {
       phase = `blocked: ${blocked.size} resource${blocked.size === 1 ? '' : 's'} cannot be moved yet; trying again`;
       shown.show();

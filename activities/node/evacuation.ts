@@ -1,10 +1,12 @@
 // Node activities of evacuation, eviction and disk migration: how far a replica's resync is, from
 // `drbdsetup status --json` on this host (host/drbd.ts). Read-only, so trivially idempotent.
 import { Context } from '@temporalio/activity';
+import { nextResyncLookMs } from '../../core/resync.js';
 import { isFullySynced } from './host/parse-drbd.js';
 import { down, listResourceFiles, removeResourceFile, status } from './host/drbd.js';
 import { listLogicalVolumes, removeLogicalVolume } from './host/lvm.js';
-import { volumeLvName } from './resources.js';
+import { createResourceNodeActivities, volumeLvName, type VolumeReport } from './resources.js';
+import type { ResourceLayout } from '../controller/resources.js';
 
 const RESOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,47}$/;
 
@@ -19,6 +21,8 @@ export interface ResyncProgress {
   percentInSync: number;
   /** DRBD's own estimate of the seconds left, when it reports one. */
   etaSeconds: number | null;
+  /** With `report`: once UpToDate, what reportResourceVolumes says of the replica (to record). */
+  volumes?: VolumeReport[];
 }
 
 /** One look at the resource's DRBD state on this host. */
@@ -36,20 +40,26 @@ async function lookOnce(resource: string): Promise<ResyncProgress> {
   return { up: true, upToDate, diskStates: s.devices.map((d) => d.diskState), percentInSync, etaSeconds: etas.length ? Math.max(...etas) : null };
 }
 
-export function createEvacuationNodeActivities(_deps: { node: string }) {
+export function createEvacuationNodeActivities(deps: { node: string }) {
+  const resources = createResourceNodeActivities(deps);
   return {
     /**
-     * The resource's DRBD state on this host; with `waitMs`, looks again every 200 ms (heartbeating)
-     * until it is UpToDate or `waitMs` passed, so the workflow learns of the end of a resync
-     * within 200 ms without a timer and an activity per look.
+     * The resource's DRBD state on this host; with `waitMs`, looks again (heartbeating, see
+     * nextResyncLookMs) until it is UpToDate or `waitMs` passed, so the workflow learns of the end of a
+     * resync soon after without a timer and an activity per look. With `report` (the resource's
+     * layout), an UpToDate answer carries the replica's volumes as reportResourceVolumes gives them.
      */
-    async resyncProgress(resource: string, opts: { waitMs?: number } = {}): Promise<ResyncProgress> {
+    async resyncProgress(resource: string, opts: { waitMs?: number; report?: ResourceLayout } = {}): Promise<ResyncProgress> {
       const until = Date.now() + Math.max(0, Math.min(opts.waitMs ?? 0, 20_000));
+      let prev: { at: number; pct: number } | null = null;
       for (;;) {
         const p = await lookOnce(resource);
-        if (p.upToDate || Date.now() >= until) return p;
+        if (p.upToDate && opts.report) return { ...p, volumes: await resources.reportResourceVolumes(opts.report) };
+        const at = Date.now();
+        if (p.upToDate || at >= until) return p;
         Context.current().heartbeat({ percentInSync: p.percentInSync });
-        await Context.current().sleep(200);
+        await Context.current().sleep(Math.min(nextResyncLookMs(prev, { at, pct: p.percentInSync }), Math.max(until - at, 20)));
+        prev = { at, pct: p.percentInSync };
       }
     },
 

@@ -173,6 +173,44 @@ describe('ferry node evacuate', () => {
     await noOrphanLvs();
     ok(await cluster.ferry(['node', 'restore', 'node3']));
   });
+
+  it('--max-concurrent 2 never resyncs more than two new replicas at once, and every moved replica holds its data', async () => {
+    const names = ['lim0', 'lim1', 'lim2', 'lim3', 'lim4'];
+    for (const [i, rsc] of names.entries()) {
+      ok(await cluster.ferry(['rd', 'c', rsc]));
+      ok(await cluster.ferry(['vd', 'c', rsc, '4M']));
+      ok(await cluster.ferry(['r', 'c', 'node4', 'node5', rsc, '--storage-pool', 'pool1']));
+      ok(await cluster.sim(['io', 'write', '--node', 'node4', '--resource', rsc, '--pattern', String(30 + i), '--length', '2M']));
+    }
+    const r = await cluster.ferry(['node', 'evacuate', 'node5', '--max-concurrent', '2', '--no-wait']);
+    ok(r);
+    const op = cluster.client.operation('evacuate/node5');
+    // the moves the workflow reports as making or syncing a new replica, sampled until it ends
+    let most = 0;
+    let samples = 0;
+    for (;;) {
+      const d = await op.describe();
+      const p = d.progress as { moving?: { resource: string; phase: string }[] } | null;
+      if (p?.moving) {
+        samples += 1;
+        most = Math.max(most, p.moving.filter((m) => m.phase.startsWith('creating') || m.phase.startsWith('syncing')).length);
+      }
+      if (d.status !== 'RUNNING') break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await op.result();
+    expect(samples).toBeGreaterThan(3);
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(2);
+    const after = await placement();
+    for (const [i, rsc] of names.entries()) {
+      expect(after[rsc]).not.toContain('node5');
+      expect(after[rsc]!.length).toBe(2);
+      await verifyEverywhere(rsc, String(30 + i), '2M');
+    }
+    await noOrphanLvs();
+    ok(await cluster.ferry(['node', 'restore', 'node5']));
+  });
 });
 
 describe('ferry resource toggle-disk', () => {
