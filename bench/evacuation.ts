@@ -12,12 +12,10 @@
 //
 //   npm run build && node dist/bench/evacuation.js [--count N=200] [--size MiB=64] [--data MiB=SIZE]
 //       [--rate 16M] [--max-concurrent 4] [--overhead-count M=N] [--phase both|rated|overhead]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { startTemporal } from '../scripts/stack.js';
-import { startTestCluster, type TestCluster } from '../test/harness/cluster.js';
+import type { TestCluster } from '../test/harness/cluster.js';
+import { startBenchCluster } from './cluster.js';
 
 const MiB = 1024 * 1024;
 
@@ -126,20 +124,24 @@ async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   const started = new Date().toISOString();
 
-  const runDir = mkdtempSync(join(tmpdir(), 'ferry-bench-evac-'));
-  const temporal = await startTemporal({ dataDir: join(runDir, 'temporal'), headless: true });
-  process.env.FERRY_TEST_TEMPORAL_ADDRESS = temporal.address;
-  process.env.FERRY_TEST_RUN_DIR = runDir;
-  let cluster: TestCluster | undefined;
+  const bc = await startBenchCluster({ nodes: ['node1', 'node2', 'node3', 'node4'] });
+  const temporal = bc.temporal;
   const lines: string[] = [];
   const say = (l: string) => {
     lines.push(l);
     process.stderr.write(`${l}\n`);
   };
+  /** CPU seconds each kind of process used while `fn` ran, per resource moved. */
+  const cpuDuring = async <T>(n: number, fn: () => Promise<T>): Promise<{ result: T; line: string }> => {
+    const a = bc.cpu();
+    const result = await fn();
+    const b = bc.cpu();
+    const parts = (['temporal', 'controller', 'agents', 'toolServers'] as const).map((k) => ({ k, s: b[k] - a[k] }));
+    const total = parts.reduce((x, p) => x + p.s, 0);
+    return { result, line: `CPU seconds during the evacuation: ${parts.map((p) => `${p.k} ${p.s.toFixed(1)}`).join(', ')}; total ${total.toFixed(1)} = ${((total * 1000) / n).toFixed(0)} ms per resource` };
+  };
   try {
-    cluster = await startTestCluster({ nodes: ['node1', 'node2', 'node3', 'node4'], offlineAfterMs: 15_000, env: { FERRY_LOG_LEVEL: 'warn' } });
-    const c = cluster;
-    await c.eventually('all nodes are ONLINE', async () => (await c.client.nodes.list()).every((n) => n.connection_status === 'ONLINE'), 180_000);
+    const c = bc.cluster;
     for (const n of ['node1', 'node2', 'node3', 'node4']) await (await c.client.storagePools.createLvmThin({ node: n, name: 'pool1', vg: 'vg', thinPool: 'thinpool' })).result();
     const cmdMs = await hostCommandMs(c);
     say(`one simulated host command (drbdsetup status --json, a Node process): ${cmdMs.toFixed(0)} ms`);
@@ -150,13 +152,14 @@ async function main(): Promise<void> {
       await createResources(c, names, ['node1', 'node2'], sizeMiB, dataMiB);
       say(`set-up: ${count} resources of ${sizeMiB} MiB with ${dataMiB} MiB of data on node1+node2 in ${((Date.now() - t0) / 1000).toFixed(0)} s (not timed)`);
       await (await c.client.evacuation.setProperties({ changes: { 'DrbdOptions/PeerDevice/c-max-rate': rate } })).result();
-      const r = await evacuate(c, 'node2', p);
+      const { result: r, line: cpuLine } = await cpuDuring(count, () => evacuate(c, 'node2', p));
+      say(cpuLine);
       if (r.moved !== count) throw new Error(`moved ${r.moved} of ${count}`);
       const idealMs = (Math.ceil(count / p) * dataMiB * MiB * 1000) / rateBytes(rate);
       const ratio = r.ms / idealMs;
       const overheadMs = ((r.ms - idealMs) * p) / count;
       say(`activities of evacuate/node2 (mean per call): ${await breakdown(temporal.address, c.env.namespace, 'evacuate/node2')}`);
-      say(`rated: evacuate node2, ${count} x ${dataMiB} MiB at ${rate}/s per resync, max-concurrent ${p}: ${(r.ms / 1000).toFixed(1)} s; ideal ceil(${count}/${p}) x ${dataMiB} MiB / ${rate}/s = ${(idealMs / 1000).toFixed(1)} s; ratio ${ratio.toFixed(2)} (goal <= 1.2); time above ideal per resource and slot ${overheadMs.toFixed(0)} ms`);
+      say(`rated: evacuate node2, ${count} x ${dataMiB} MiB at ${rate}/s per resync, max-concurrent ${p}: ${(r.ms / 1000).toFixed(1)} s; ideal ceil(${count}/${p}) x ${dataMiB} MiB / ${rate}/s = ${(idealMs / 1000).toFixed(1)} s; ratio ${ratio.toFixed(2)} (goal <= 1.2); time above ideal per resource ${((r.ms - idealMs) / count).toFixed(0)} ms, per resource and slot ${overheadMs.toFixed(0)} ms`);
       await (await c.client.evacuation.setProperties({ changes: { 'DrbdOptions/PeerDevice/c-max-rate': null } })).result();
       await (await c.client.evacuation.restore('node2')).result();
       // out of the way of the next phase (not timed)
@@ -169,16 +172,15 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       await createResources(c, names, ['node1', 'node3'], 4, 0);
       say(`set-up: ${overheadCount} resources of 4 MiB, no data, on node1+node3 in ${((Date.now() - t0) / 1000).toFixed(0)} s (not timed)`);
-      const r = await evacuate(c, 'node3', p);
+      const { result: r, line: cpuLine } = await cpuDuring(overheadCount, () => evacuate(c, 'node3', p));
+      say(cpuLine);
       if (r.moved !== overheadCount) throw new Error(`moved ${r.moved} of ${overheadCount}`);
       const perRsc = (r.ms * p) / overheadCount;
       say(`activities of evacuate/node3 (mean per call): ${await breakdown(temporal.address, c.env.namespace, 'evacuate/node3')}`);
       say(`overhead: evacuate node3, ${overheadCount} resources, nothing to resync, max-concurrent ${p}: ${(r.ms / 1000).toFixed(1)} s = ${(r.ms / overheadCount).toFixed(0)} ms of wall time per resource, ${perRsc.toFixed(0)} ms per resource in its slot (goal < 200 ms)`);
     }
   } finally {
-    await cluster?.stop().catch(() => undefined);
-    await temporal.stop();
-    rmSync(runDir, { recursive: true, force: true });
+    await bc.stop().catch(() => undefined);
   }
   process.stdout.write(`date ${started}; load average at start ${load}; ${process.argv.slice(2).join(' ') || '(defaults)'}\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
 }
