@@ -82,6 +82,25 @@ describe('shipping a volume through zstd to S3 and back', () => {
     rmSync(out);
   });
 
+  it('loses no compressed bytes while S3 is slow to start the upload (zstd output waits, unread, for the uploader)', async () => {
+    const client = createS3Client(s3ConfigFromEnv());
+    // zstd has compressed several MiB before the uploader reads its first byte
+    client.middlewareStack.add((next, ctx) => async (args) => {
+      if (ctx.commandName === 'CreateMultipartUploadCommand') await new Promise((r) => setTimeout(r, 500));
+      return next(args);
+    }, { step: 'initialize', name: 'slowCreate' });
+    const bytes = 48 * MiB;
+    const source = generatorArgv(bytes, 'slowstart');
+    const key = 'slow0_00000_back_20240101_000000';
+    const shipped = await shipToS3({ source, s3: client, bucket, key, partSize: 5 * MiB });
+    expect(shipped.uncompressedBytes).toBe(bytes);
+    const out = join(dir, 'slow.img');
+    await restoreFromS3({ s3, bucket, key, parts: shipped.parts, sink: ['dd', `of=${out}`, 'bs=1M', 'status=none'] });
+    expect(sha256File(out)).toBe(await sha256OfCommand(source));
+    rmSync(out);
+    client.destroy();
+  });
+
   it('resumes an interrupted upload without sending finished parts again', async () => {
     const client = createS3Client(s3ConfigFromEnv());
     const requests = countRequests(client);

@@ -154,6 +154,10 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   const killed = (): boolean => stopping;
   const source = spawnStage('source', opts.source, { stdin: 'ignore', stdout: 'pipe' }, opts.env, killed);
   const zstd = spawnStage('zstd', [opts.zstdPath ?? 'zstd', '-c', '-q', '--check', `-T${threads}`, `-${level}`], { stdin: 'pipe', stdout: 'pipe' }, opts.env, killed);
+  // execa (buffer: false) resumes, one tick after the spawn, a stdout nobody reads yet: flowing with
+  // no reader drops data, and the uploader starts reading only after HeadBucket and
+  // CreateMultipartUpload. A paused stream is left alone and buffers (backpressure reaches zstd).
+  (zstd.proc.stdout as Readable).pause();
   const stages = [source, zstd];
   const rawHash = createHash('sha256');
   const raw = { bytes: 0 };
