@@ -100,6 +100,20 @@ export class UploadConfigError extends Error {
 const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
 
+/**
+ * Hands SigV4 the part's SHA-256 that was already computed (x-amz-content-sha256): over plain HTTP
+ * the signer otherwise hashes every part body once more, which was a sixth of the shipping agent's
+ * CPU (bench/RESULTS.md). The payload stays signed; the value is the same the signer would compute.
+ */
+function withPayloadSha256(cmd: UploadPartCommand, shaHex: string): UploadPartCommand {
+  cmd.middlewareStack.add((next) => async (args) => {
+    const req = args.request as { headers?: Record<string, string> };
+    if (req.headers) req.headers['x-amz-content-sha256'] = shaHex;
+    return next(args);
+  }, { step: 'build', name: 'ferryPayloadSha256' });
+  return cmd;
+}
+
 /** Parts the server holds for an upload (ListParts, all pages); the last listing of a part number wins. */
 export async function listUploadedParts(s3: S3Client, bucket: string, key: string, uploadId: string, signal?: AbortSignal): Promise<Map<number, { etag: string; size: number }>> {
   const out = new Map<number, { etag: string; size: number }>();
@@ -200,10 +214,10 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
 
   const sendPart = async (n: number, body: Buffer, sha: string): Promise<void> => {
     const res = await s3Call({ s3, operation: 'UploadPart', bucket, key, partNumber: n }, () =>
-      s3.send(new UploadPartCommand({
+      s3.send(withPayloadSha256(new UploadPartCommand({
         Bucket: bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length,
         ...(serverChecksums ? { ChecksumSHA256: hexToBase64(sha) } : {}),
-      }), { abortSignal: inner.signal }));
+      }), sha), { abortSignal: inner.signal }));
     report({ partNumber: n, etag: normalizeEtag(res.ETag), size: body.length, sha256: sha });
   };
 
