@@ -64,8 +64,8 @@ export interface UploadStreamOptions {
   signal?: AbortSignal;
   /** on abort, leave the multipart upload for a later resume instead of aborting it */
   keepUploadOnAbort?: boolean;
-  /** awaited after the last part and before CompleteMultipartUpload; a throw leaves the upload uncompleted (e.g. the producing process failed) */
-  beforeComplete?: () => Promise<void>;
+  /** awaited after the last part and before CompleteMultipartUpload, with the bytes read from the source; a throw leaves the upload uncompleted (e.g. the producing process failed) */
+  beforeComplete?: (streamBytes: number) => Promise<void>;
   /** send x-amz-checksum-sha256 per part for the server to verify; default true */
   serverChecksums?: boolean;
   contentType?: string;
@@ -274,7 +274,7 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
     await Promise.all(inflight);
     if (failure !== undefined) throw failure;
     inner.signal.throwIfAborted();
-    await opts.beforeComplete?.();
+    await opts.beforeComplete?.(total);
     inner.signal.throwIfAborted();
     const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber);
     const completed = await s3Call({ s3, operation: 'CompleteMultipartUpload', bucket, key }, () =>
