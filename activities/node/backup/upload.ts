@@ -221,7 +221,17 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
     report({ partNumber: n, etag: normalizeEtag(res.ETag), size: body.length, sha256: sha });
   };
 
-  const dispatch = async (body: Buffer): Promise<void> => {
+  // Part buffers are reused once their part is stored: a fresh 16 MiB allocation per part is mapped
+  // and page-faulted anew and left to the GC, which cost the shipping agent more CPU than copying
+  // the stream into it (bench/RESULTS.md). At most concurrency + 1 are kept, as many as are live.
+  const spare: Buffer[] = [];
+  const takeBuffer = (): Buffer => spare.pop() ?? Buffer.allocUnsafe(partSize);
+  const giveBack = (b: Buffer | undefined): void => {
+    if (b && b.length === partSize && spare.length <= concurrency) spare.push(b);
+  };
+
+  /** `body` is a view of `owner` (a part buffer), which is given back once the part is stored */
+  const dispatch = async (body: Buffer, owner?: Buffer): Promise<void> => {
     partNumber += 1;
     if (partNumber > MAX_PARTS) throw new UploadConfigError(`stream needs more than ${MAX_PARTS} parts of ${partSize} bytes: use a larger part size`);
     const n = partNumber;
@@ -229,13 +239,14 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
     const prev = reusable.get(n);
     if (prev && prev.size === body.length && prev.sha256 === sha) {
       reusedParts.push(n);
+      giveBack(owner);
       report(prev);
       return;
     }
     while (inflight.size >= concurrency && failure === undefined) await Promise.race(inflight);
     if (failure !== undefined) return;
     const p: Promise<void> = sendPart(n, body, sha).then(
-      () => { inflight.delete(p); },
+      () => { inflight.delete(p); giveBack(owner); },
       (err: unknown) => {
         inflight.delete(p);
         if (failure === undefined) failure = err;
@@ -255,7 +266,7 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
       total += chunk.length;
       let off = 0;
       while (off < chunk.length) {
-        buf ??= Buffer.allocUnsafe(partSize);
+        buf ??= takeBuffer();
         const n = Math.min(partSize - fill, chunk.length - off);
         buf.set(chunk.subarray(off, off + n), fill);
         fill += n;
@@ -264,12 +275,12 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
           const full = buf;
           buf = undefined;
           fill = 0;
-          await dispatch(full);
+          await dispatch(full, full);
         }
       }
     }
     if (failure === undefined && !inner.signal.aborted && (fill > 0 || partNumber === 0)) {
-      await dispatch((buf ?? Buffer.alloc(0)).subarray(0, fill));
+      await dispatch((buf ?? Buffer.alloc(0)).subarray(0, fill), buf);
     }
     await Promise.all(inflight);
     if (failure !== undefined) throw failure;
