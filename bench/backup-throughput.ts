@@ -66,13 +66,18 @@ async function childMode(): Promise<void> {
     out = await restoreFromS3({ s3, bucket: bucket!, key: key!, parts: meta.parts, expectedSha256: meta.sha256, sink: ['dd', 'of=/dev/null', 'bs=1M', 'status=none'], concurrency: Number(conc) });
   }
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, result: out }));
+  const ru = process.resourceUsage();
+  process.stdout.write(JSON.stringify({ ms, maxRssKiB: ru.maxRSS, cpuMs: (ru.userCPUTime + ru.systemCPUTime) / 1000, result: out }));
   s3.destroy();
 }
 
-async function inChild(mode: 'ship' | 'restore', env: Record<string, string>, args: string[]): Promise<{ ms: number; maxRssKiB: number; result: ShipResult }> {
-  const r = await execa('node', [fileURLToPath(import.meta.url), '--child', mode, ...args], { env: { ...process.env, ...env } });
-  return JSON.parse(r.stdout) as { ms: number; maxRssKiB: number; result: ShipResult };
+interface ChildOut { ms: number; maxRssKiB: number; cpuMs: number; result: ShipResult }
+
+// BENCH_CPU_PROF=DIR: the ship and restore children write V8 CPU profiles (.cpuprofile) into DIR
+async function inChild(mode: 'ship' | 'restore', env: Record<string, string>, args: string[]): Promise<ChildOut> {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `${mode}-${Date.now()}.cpuprofile`] : [];
+  const r = await execa('node', [...prof, fileURLToPath(import.meta.url), '--child', mode, ...args], { env: { ...process.env, ...env } });
+  return JSON.parse(r.stdout) as ChildOut;
 }
 
 async function main(): Promise<void> {
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
 
     const c = await inChild('ship', env, [raw, bucket, 'volume_00000_back_20240101_000000', String(concurrency)]);
     const slower = Math.max(a.ms, bN.ms);
-    log(`c  ferry cat|zstd|upload c=${concurrency}        ${(c.ms / 1000).toFixed(2)} s  ${rate(bytes, c.ms)} (in)  peak RSS ${(c.maxRssKiB / 1024).toFixed(0)} MiB  ratio c/min(a,b) = ${(slower / c.ms).toFixed(2)}`);
+    log(`c  ferry cat|zstd|upload c=${concurrency}        ${(c.ms / 1000).toFixed(2)} s  ${rate(bytes, c.ms)} (in)  peak RSS ${(c.maxRssKiB / 1024).toFixed(0)} MiB  node CPU ${(c.cpuMs / 1000).toFixed(2)} s  ratio c/min(a,b) = ${(slower / c.ms).toFixed(2)}`);
     const shipped = c.result;
     if (shipped.uncompressedBytes !== bytes) throw new Error(`pipeline read ${shipped.uncompressedBytes} bytes, expected ${bytes}`);
 
@@ -130,8 +135,8 @@ async function main(): Promise<void> {
       await Promise.all([z, sink]);
     });
     log(`r  one GET | zstd -d | dd             ${(d2.ms / 1000).toFixed(2)} s  ${rate(bytes, d2.ms)} (out)`);
-    const e = await inChild('restore', env, [raw, bucket, 'volume_00000_back_20240101_000000', String(concurrency), JSON.stringify({ parts: shipped.parts, sha256: shipped.sha256, uncompressedSha256: shipped.uncompressedSha256 })]);
-    log(`r  ferry verified ranged c=${concurrency} | zstd -d | dd  ${(e.ms / 1000).toFixed(2)} s  ${rate(bytes, e.ms)} (out)  peak RSS ${(e.maxRssKiB / 1024).toFixed(0)} MiB  ratio = ${(d.ms / e.ms).toFixed(2)} (vs the same sink: ${(d2.ms / e.ms).toFixed(2)})`);
+    const e = await inChild('restore', env, [raw, bucket, 'volume_00000_back_20240101_000000', String(concurrency), JSON.stringify({ parts: shipped.parts, sha256: shipped.sha256 })]);
+    log(`r  ferry verified ranged c=${concurrency} | zstd -d | dd  ${(e.ms / 1000).toFixed(2)} s  ${rate(bytes, e.ms)} (out)  peak RSS ${(e.maxRssKiB / 1024).toFixed(0)} MiB  node CPU ${(e.cpuMs / 1000).toFixed(2)} s  ratio = ${(d.ms / e.ms).toFixed(2)} (vs the same sink: ${(d2.ms / e.ms).toFixed(2)})`);
     writeFileSync(join(dir, 'summary.txt'), lines.join('\n'));
     process.stdout.write(`\n--- for bench/RESULTS.md ---\n${lines.join('\n')}\n`);
   } finally {

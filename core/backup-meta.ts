@@ -9,7 +9,14 @@
 import { z } from 'zod';
 import { backupIdOf } from './backup-names.js';
 
-export const FERRY_META_FORMAT_VERSION = 1;
+// Format versions of ferry's fields (LINSTOR's fields never change with them):
+//   1  every volume has uncompressedSha256, the SHA-256 of the stream thin_send wrote
+//   2  uncompressedSha256 is optional and no longer written: the uncompressed stream goes from
+//      thin_send into zstd without passing through the agent, which only learns its size (zstd's
+//      count). Restore never checked it (per-part SHA-256 and zstd's frame checksum do); version 1
+//      metas, with the field, still parse, list, verify and restore. ferry that reads only
+//      version 1 refuses a version 2 meta with a message naming the version.
+export const FERRY_META_FORMAT_VERSION = 2;
 
 const props = z.record(z.string(), z.string());
 /** LINSTOR writes flags as a bit mask (a Java long); tolerate strings and arrays from other writers. */
@@ -65,8 +72,8 @@ export const ferryVolumeSchema = z.looseObject({
   parts: z.array(ferryPartSchema),
   /** SHA-256 of the object as stored (the compressed stream) */
   sha256: hex64,
-  /** SHA-256 of the uncompressed stream (what thin_send wrote) */
-  uncompressedSha256: hex64,
+  /** SHA-256 of the uncompressed stream (what thin_send wrote); format version 1 only */
+  uncompressedSha256: hex64.optional(),
 });
 
 export const ferryMetaSchema = z.looseObject({
@@ -199,7 +206,8 @@ export interface BuildBackupMetaVolume {
   partSize: number;
   parts: FerryPartMeta[];
   sha256: string;
-  uncompressedSha256: string;
+  /** written by ferry before format version 2 only */
+  uncompressedSha256?: string;
 }
 
 export interface BuildBackupMetaInput {
@@ -288,7 +296,8 @@ export function buildBackupMeta(input: BuildBackupMetaInput): BackupMeta {
     backups[n] = [{ name: v.dataKey, finishedTimestamp: input.finishTimestamp, node: input.nodeName }];
     volumes[n] = {
       dataKey: v.dataKey, uncompressedBytes: v.uncompressedBytes, compressedBytes: v.compressedBytes, partSize: v.partSize,
-      parts: v.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })), sha256: v.sha256, uncompressedSha256: v.uncompressedSha256,
+      parts: v.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })), sha256: v.sha256,
+      ...(v.uncompressedSha256 !== undefined ? { uncompressedSha256: v.uncompressedSha256 } : {}),
     };
   }
   const meta: BackupMeta = {

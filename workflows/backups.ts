@@ -319,7 +319,7 @@ async function createBackup(input: BackupCreateInput): Promise<BackupCreateResul
           const r = shipped[i]!;
           return {
             vlmNr: v.vlmNr, sizeKiB: Math.ceil(v.sizeBytes / 1024), ...(v.storagePool !== undefined ? { storagePool: v.storagePool } : {}), dataKey: v.dataKey, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.compressedBytes,
-            partSize: r.partSize, parts: r.parts, sha256: r.sha256, uncompressedSha256: r.uncompressedSha256,
+            partSize: r.partSize, parts: r.parts, sha256: r.sha256, ...(r.uncompressedSha256 !== undefined ? { uncompressedSha256: r.uncompressedSha256 } : {}),
           };
         }),
       });

@@ -35,8 +35,10 @@ export interface ShipVolumeResult {
   parts: { partNumber: number; size: number; sha256: string }[];
   sha256: string;
   compressedBytes: number;
+  /** zstd's count of the bytes thin_send wrote */
   uncompressedBytes: number;
-  uncompressedSha256: string;
+  /** SHA-256 of the uncompressed stream: ferry before meta format version 2 only (results in old workflow histories) */
+  uncompressedSha256?: string;
   reusedParts: number[];
   resumed: boolean;
 }
@@ -143,7 +145,7 @@ export function createBackupNodeActivities(deps: { node: string }) {
         return {
           key: input.key, partSize,
           parts: r.parts.map((p) => ({ partNumber: p.partNumber, size: p.size, sha256: p.sha256 })),
-          sha256: r.sha256, compressedBytes: r.bytes, uncompressedBytes: r.uncompressedBytes, uncompressedSha256: r.uncompressedSha256,
+          sha256: r.sha256, compressedBytes: r.bytes, uncompressedBytes: r.uncompressedBytes,
           reusedParts: r.reusedParts, resumed: r.resumed,
         };
       } catch (e) {

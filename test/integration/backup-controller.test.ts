@@ -2,11 +2,16 @@
 // and its chain by reading the objects, delete with LINSTOR's cascade rules, find and abort orphaned
 // multipart uploads. Real S3 (the harness's SeaweedFS), real zstd, data made by the node pipeline.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { execa } from 'execa';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backupId, dataKey, metaKey } from '../../core/backup-names.js';
 import { buildBackupMeta, type BackupMeta } from '../../core/backup-meta.js';
-import { shipToS3 } from '../../activities/node/backup/pipeline.js';
+import { restoreFromS3, shipToS3 } from '../../activities/node/backup/pipeline.js';
 import { ChecksumMismatchError, downloadStream } from '../../activities/node/backup/download.js';
 import { UploadAbortedError, uploadStream } from '../../activities/node/backup/upload.js';
 import { createS3Client } from '../../activities/node/backup/s3.js';
@@ -28,7 +33,7 @@ async function makeBackup(rsc: string, ts: number, base?: { id: string; chain: r
   for (let vlmNr = 0; vlmNr < vols; vlmNr += 1) {
     const key = dataKey({ rsc, startTimestamp: ts, vlmNr });
     const r = await shipToS3({ source: generatorArgv(14 * MiB, `${id}/${vlmNr}`), s3, bucket, key, partSize: 5 * MiB, zstdLevel: 1 });
-    volumes.push({ vlmNr, sizeKiB: 14 * 1024, dataKey: key, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.bytes, partSize: 5 * MiB, parts: r.parts, sha256: r.sha256, uncompressedSha256: r.uncompressedSha256 });
+    volumes.push({ vlmNr, sizeKiB: 14 * 1024, dataKey: key, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.bytes, partSize: 5 * MiB, parts: r.parts, sha256: r.sha256 });
   }
   const meta = buildBackupMeta({ rscName: rsc, nodeName: 'node-1', startTimestamp: ts, finishTimestamp: ts + 1000, id, base, volumes, compressionLevel: 1 });
   await writeBackupMeta({ s3, bucket, id, meta });
@@ -139,6 +144,38 @@ describe('committing and verifying', () => {
       `parent of ${B.id}: metadata object is missing (chain broken)`,
     ]);
     expect(r.chain).toEqual([B.id, C.id]);
+  });
+
+  it('verifies and restores a backup written by ferry before format version 2 (uncompressedSha256 recorded)', async () => {
+    const ts = day(9);
+    const id = backupId({ rsc: 'old1', startTimestamp: ts });
+    const key = dataKey({ rsc: 'old1', startTimestamp: ts, vlmNr: 0 });
+    const source = generatorArgv(14 * MiB, 'format-v1');
+    const r = await shipToS3({ source, s3, bucket, key, partSize: 5 * MiB, zstdLevel: 1 });
+    const rawSha = createHash('sha256');
+    for await (const c of execa(source[0], source.slice(1), { buffer: false, encoding: 'buffer' }).stdout as Readable) rawSha.update(c as Buffer);
+    const uncompressedSha256 = rawSha.digest('hex');
+    // the .meta exactly as ferry wrote it before version 2
+    const v2 = buildBackupMeta({ rscName: 'old1', nodeName: 'node-1', startTimestamp: ts, finishTimestamp: ts + 1000, id, volumes: [{ vlmNr: 0, sizeKiB: 14 * 1024, dataKey: key, uncompressedBytes: r.uncompressedBytes, compressedBytes: r.bytes, partSize: 5 * MiB, parts: r.parts, sha256: r.sha256 }], compressionLevel: 1 });
+    const v1 = JSON.parse(JSON.stringify(v2)) as { ferry: { formatVersion: number; volumes: Record<string, Record<string, unknown>> } };
+    v1.ferry.formatVersion = 1;
+    v1.ferry.volumes['0']!.uncompressedSha256 = uncompressedSha256;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: metaKey({ rsc: 'old1', startTimestamp: ts }), Body: JSON.stringify(v1) }));
+
+    const read = (await readBackupMeta(s3, bucket, id)).meta;
+    expect(read.ferry?.formatVersion).toBe(1);
+    expect(read.ferry?.volumes['0']?.uncompressedSha256).toBe(uncompressedSha256);
+    const v = await verifyBackup({ s3, bucket, id });
+    expect(v.problems).toEqual([]);
+    expect(v.ok).toBe(true);
+    // restore: the node pipeline with the part list from that .meta gives back the bytes its uncompressedSha256 names
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-meta-v1-'));
+    try {
+      await restoreFromS3({ s3, bucket, key, parts: read.ferry!.volumes['0']!.parts, sink: ['dd', `of=${join(dir, 'vol')}`, 'bs=1M', 'status=none'] });
+      expect(createHash('sha256').update(readFileSync(join(dir, 'vol'))).digest('hex')).toBe(uncompressedSha256);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('verifies a LINSTOR-made backup (no ferry checksums) for presence, with a warning', async () => {

@@ -56,8 +56,9 @@ describe('shipping a volume through zstd to S3 and back', () => {
     }).finally(() => clearInterval(sampler));
     const shipMs = Date.now() - t0;
 
+    // zstd's own count: the uncompressed stream no longer passes through this process
     expect(shipped.uncompressedBytes).toBe(bytes);
-    expect(shipped.uncompressedSha256).toBe(await sha256OfCommand(source));
+    const sourceSha256 = await sha256OfCommand(source);
     expect(shipped.bytes).toBeLessThan(bytes * 0.6); // zeros and text compress
     expect(shipped.bytes).toBeGreaterThan(bytes * 0.3); // random does not
     expect(shipped.parts.map((p) => p.partNumber)).toEqual(shipped.parts.map((_p, i) => i + 1));
@@ -78,8 +79,43 @@ describe('shipping a volume through zstd to S3 and back', () => {
     });
     expect(restored).toEqual({ bytes: shipped.bytes });
     expect(statSync(out).size).toBe(bytes);
-    expect(sha256File(out)).toBe(shipped.uncompressedSha256);
+    expect(sha256File(out)).toBe(sourceSha256);
     rmSync(out);
+  });
+
+  it('knows the uncompressed size without relaying the stream: zstd counts it, progress reads it live; a bandwidth limit relays and counts it too', async () => {
+    const bytes = 24 * MiB;
+    const source = generatorArgv(bytes, 'counted');
+    const seen: number[] = [];
+    const direct = await shipToS3({ source, s3, bucket, key: 'cnt0_00000_back_20240101_000000', partSize: 5 * MiB, onProgress: (p) => { seen.push(p.sourceBytes); } });
+    expect(direct.uncompressedBytes).toBe(bytes);
+    expect(seen.length).toBe(direct.parts.length);
+    expect(seen.every((b, i) => b <= bytes && (i === 0 || b >= seen[i - 1]!))).toBe(true);
+    // one part of 5 MiB compressed is more than 5 MiB read
+    expect(seen.at(-1)!).toBeGreaterThan(5 * MiB);
+
+    const limited = await shipToS3({ source, s3, bucket, key: 'cnt1_00000_back_20240101_000000', partSize: 5 * MiB, maxSourceBytesPerSec: 200 * MiB });
+    expect(limited.uncompressedBytes).toBe(bytes);
+    expect(limited.sha256).toBe(direct.sha256); // the same stream either way
+  });
+
+  it('loses no compressed bytes while S3 is slow to start the upload (zstd output waits, unread, for the uploader)', async () => {
+    const client = createS3Client(s3ConfigFromEnv());
+    // zstd has compressed several MiB before the uploader reads its first byte
+    client.middlewareStack.add((next, ctx) => async (args) => {
+      if (ctx.commandName === 'CreateMultipartUploadCommand') await new Promise((r) => setTimeout(r, 500));
+      return next(args);
+    }, { step: 'initialize', name: 'slowCreate' });
+    const bytes = 48 * MiB;
+    const source = generatorArgv(bytes, 'slowstart');
+    const key = 'slow0_00000_back_20240101_000000';
+    const shipped = await shipToS3({ source, s3: client, bucket, key, partSize: 5 * MiB });
+    expect(shipped.uncompressedBytes).toBe(bytes);
+    const out = join(dir, 'slow.img');
+    await restoreFromS3({ s3, bucket, key, parts: shipped.parts, sink: ['dd', `of=${out}`, 'bs=1M', 'status=none'] });
+    expect(sha256File(out)).toBe(await sha256OfCommand(source));
+    rmSync(out);
+    client.destroy();
   });
 
   it('resumes an interrupted upload without sending finished parts again', async () => {
@@ -114,7 +150,7 @@ describe('shipping a volume through zstd to S3 and back', () => {
     expect(requests.counts.get('CreateMultipartUploadCommand')).toBeUndefined();
     expect(requests.uploadedPartNumbers.filter((n) => firstParts.has(n))).toEqual([]);
     expect(requests.uploadedPartNumbers.length).toBe(second.parts.length - firstParts.size);
-    expect(second.uncompressedSha256).toBe(await sha256OfCommand(source));
+    expect(second.uncompressedBytes).toBe(72 * MiB);
 
     // the resumed object is the same stream, byte for byte
     const h = createHash('sha256');

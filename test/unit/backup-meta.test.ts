@@ -57,7 +57,7 @@ describe('parseBackupMeta', () => {
 describe('buildBackupMeta', () => {
   const vol = {
     vlmNr: 0, sizeKiB: 1024, dataKey: 'db0_00000_back_20240101_000000', uncompressedBytes: 1 << 20, compressedBytes: 12, partSize: 8,
-    parts: [{ partNumber: 1, size: 8, sha256: sha('1') }, { partNumber: 2, size: 4, sha256: sha('2') }], sha256: sha('3'), uncompressedSha256: sha('4'),
+    parts: [{ partNumber: 1, size: 8, sha256: sha('1') }, { partNumber: 2, size: 4, sha256: sha('2') }], sha256: sha('3'),
   };
 
   it('builds a full backup that LINSTOR and ferry both read', () => {
@@ -65,11 +65,33 @@ describe('buildBackupMeta', () => {
     expect(m.basedOn).toBeUndefined();
     expect(m.backups).toEqual({ 0: [{ name: vol.dataKey, finishedTimestamp: 2, node: 'n1' }] });
     expect(m.rscDfn?.vlmDfns?.['0']?.size).toBe(1024);
-    expect(m.ferry).toMatchObject({ formatVersion: 1, compression: 'zstd', baseBackupId: null, chain: ['db0_back_20240101_000000'] });
+    expect(m.ferry).toMatchObject({ formatVersion: 2, compression: 'zstd', baseBackupId: null, chain: ['db0_back_20240101_000000'] });
+    expect(m.ferry?.volumes['0']).not.toHaveProperty('uncompressedSha256');
     expect(checkBackupMetaConsistency(m)).toEqual([]);
     const again = parseBackupMeta(serializeBackupMeta(m));
     expect(again).toEqual(m);
     expect(ferryVolumeOf(again, vol.dataKey)?.parts).toHaveLength(2);
+  });
+
+  it('reads a .meta of ferry before format version 2 (uncompressedSha256 recorded) as it was written', () => {
+    const v2 = buildBackupMeta({ rscName: 'db0', nodeName: 'n1', startTimestamp: 1, finishTimestamp: 2, id: 'db0_back_20240101_000000', volumes: [vol] });
+    const v1 = JSON.parse(serializeBackupMeta(v2)) as { ferry: { formatVersion: number; volumes: Record<string, Record<string, unknown>> } };
+    v1.ferry.formatVersion = 1;
+    v1.ferry.volumes['0']!.uncompressedSha256 = sha('4');
+    const m = parseBackupMeta(JSON.stringify(v1));
+    expect(m.ferry?.formatVersion).toBe(1);
+    expect(ferryVolumeOf(m, vol.dataKey)).toMatchObject({ uncompressedSha256: sha('4'), uncompressedBytes: 1 << 20, sha256: sha('3'), parts: vol.parts });
+    expect(checkBackupMetaConsistency(m)).toEqual([]);
+    expect(JSON.parse(serializeBackupMeta(m))).toEqual(v1);
+    // and the field, when given (a shipment of older ferry finishing in this one's workflow), is kept
+    const kept = buildBackupMeta({ rscName: 'db0', nodeName: 'n1', startTimestamp: 1, finishTimestamp: 2, id: 'db0_back_20240101_000000', volumes: [{ ...vol, uncompressedSha256: sha('4') }] });
+    expect(kept.ferry?.volumes['0']?.uncompressedSha256).toBe(sha('4'));
+  });
+
+  it('refuses a .meta of a newer ferry format, naming the version', () => {
+    const m = JSON.parse(serializeBackupMeta(buildBackupMeta({ rscName: 'db0', nodeName: 'n1', startTimestamp: 1, finishTimestamp: 2, id: 'db0_back_20240101_000000', volumes: [vol] }))) as { ferry: { formatVersion: number } };
+    m.ferry.formatVersion = 3;
+    expect(() => parseBackupMeta(JSON.stringify(m))).toThrow(/ferry format version 3; this ferry reads up to 2/);
   });
 
   it('records an incremental: basedOn as LINSTOR meta key, chain extended', () => {

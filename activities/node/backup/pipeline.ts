@@ -1,12 +1,14 @@
 // The two data paths of a backup, as processes connected by pipes, no temp files:
 //   ship:    <source argv> | zstd -c -T<threads> -<level>  → multipart upload (upload.ts)
 //   restore: ranged verified download (download.ts) → zstd -d → <sink argv>
-// Commands are argument arrays run by execa (no shell). When shipping, the uncompressed stream
-// passes through this process once so that its size and SHA-256 are known; when restoring, zstd
-// writes into the sink directly. Backpressure holds end to end (a slow S3 or sink stops reads from
-// the producer). Every stage's exit code, signal and the tail of its stderr
+// Commands are argument arrays run by execa (no shell). The uncompressed stream never passes
+// through this process: when shipping, the source writes into zstd's stdin directly and zstd counts
+// the bytes it read (its `-vv` summary); when restoring, zstd writes into the sink directly. Relaying
+// the uncompressed stream through node (and hashing it) cost more CPU than the upload itself on a
+// 2-CPU host (bench/RESULTS.md). Only a bandwidth limit (maxSourceBytesPerSec) still relays it.
+// Backpressure holds end to end (a slow S3 or sink stops reads from the producer). Every stage's exit code, signal and the tail of its stderr
 // are reported in a PipelineStageError; a failure in one stage stops all the others.
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa, type ResultPromise } from 'execa';
@@ -82,19 +84,46 @@ async function firstStageError(stages: Stage[]): Promise<PipelineStageError | un
   return errors.find((e) => !brokenPipe(e)) ?? errors[0];
 }
 
-function hashing(hash: ReturnType<typeof createHash>, count: { bytes: number }, onBytes?: () => void): Transform {
+function counting(count: { bytes: number }): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
       count.bytes += chunk.length;
-      onBytes?.();
       cb(null, chunk);
     },
   });
 }
 
+/**
+ * zstd's own count of the bytes it read and wrote, from the summary line of `zstd -vv` (exact bytes
+ * at that verbosity: `/*stdin*\\ :35.12%   (1073741824 B => 377143234 B, /*stdout*\\)`; zstd before
+ * 1.5 wrote `(1073741824 => 377143234 bytes, ...)`). Undefined when no summary line is found.
+ */
+export function parseZstdSummary(stderr: string): { read: number; written: number } | undefined {
+  const all = [...stderr.matchAll(/\(\s*(\d+)\s*B?\s*=>\s*(\d+)\s*(?:B|bytes)\s*,/g)];
+  const last = all.at(-1);
+  if (!last) return undefined;
+  const read = Number(last[1]);
+  const written = Number(last[2]);
+  return Number.isSafeInteger(read) && Number.isSafeInteger(written) ? { read, written } : undefined;
+}
+
+/** Bytes a live process has read so far (Linux /proc/PID/io rchar), for progress only. */
+function bytesReadBy(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /^rchar:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ZstdSummaryError extends Error {
+  override readonly name = 'ZstdSummaryError';
+}
+
 export interface ShipProgress {
-  /** bytes read from the source (uncompressed) */
+  /** bytes read from the source (uncompressed) so far, as far as known (zstd's read count on Linux) */
   sourceBytes: number;
   /** compressed bytes stored in finished parts */
   uploadedBytes: number;
@@ -140,11 +169,14 @@ function throttle(rate: number): Transform {
 }
 
 export interface ShipResult extends UploadResult {
+  /** bytes of the uncompressed stream, as counted by zstd (or by this process when throttling) */
   uncompressedBytes: number;
-  uncompressedSha256: string;
 }
 
-/** `source | zstd` into a multipart upload of s3://bucket/key. Completes the upload only if every stage exited 0. */
+/**
+ * `source | zstd` into a multipart upload of s3://bucket/key. Completes the upload only if every
+ * stage exited 0 and zstd's count of the bytes it wrote equals the bytes uploaded.
+ */
 export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   const level = opts.zstdLevel ?? 3;
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new RangeError(`zstd level ${level} is outside 1..19`);
@@ -152,18 +184,32 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   opts.signal?.throwIfAborted();
   let stopping = false;
   const killed = (): boolean => stopping;
+  const rate = opts.maxSourceBytesPerSec;
+  const throttled = rate !== undefined && rate > 0;
   const source = spawnStage('source', opts.source, { stdin: 'ignore', stdout: 'pipe' }, opts.env, killed);
-  const zstd = spawnStage('zstd', [opts.zstdPath ?? 'zstd', '-c', '-q', '--check', `-T${threads}`, `-${level}`], { stdin: 'pipe', stdout: 'pipe' }, opts.env, killed);
+  // -vv: the summary line with exact byte counts; no progress display (stderr is a pipe anyway)
+  const zstdArgv: Argv = [opts.zstdPath ?? 'zstd', '-c', '-vv', '--no-progress', '--check', `-T${threads}`, `-${level}`];
+  const zstd = spawnStage('zstd', zstdArgv, { stdin: throttled ? 'pipe' : source.proc.stdout as Readable, stdout: 'pipe' }, opts.env, killed);
+  // execa (buffer: false) resumes, one tick after the spawn, a stdout nobody reads yet: flowing with
+  // no reader drops data, and the uploader starts reading only after HeadBucket and
+  // CreateMultipartUpload. A paused stream is left alone and buffers (backpressure reaches zstd).
+  (zstd.proc.stdout as Readable).pause();
   const stages = [source, zstd];
-  const rawHash = createHash('sha256');
-  const raw = { bytes: 0 };
+  const relayed = { bytes: 0 };
+  let feed: Promise<void> = Promise.resolve();
+  if (throttled) {
+    feed = pipeline(source.proc.stdout as Readable, throttle(rate), counting(relayed), zstd.proc.stdin as Writable);
+    feed.catch(() => undefined);
+  } else {
+    // zstd reads the source's stdout itself; this process keeps no reader on it
+    (source.proc.stdout as Readable).destroy();
+  }
+  // live from /proc while zstd runs, then from its summary line
+  const sourceBytes = (): number => (throttled ? relayed.bytes : bytesReadBy(zstd.proc.pid) ?? parseZstdSummary(zstd.stderr())?.read ?? 0);
+  let seenSource = 0;
   let uploaded = 0;
   let parts: readonly UploadedPart[] = [];
-  const rate = opts.maxSourceBytesPerSec;
-  const feed = rate !== undefined && rate > 0
-    ? pipeline(source.proc.stdout as Readable, throttle(rate), hashing(rawHash, raw), zstd.proc.stdin as Writable)
-    : pipeline(source.proc.stdout as Readable, hashing(rawHash, raw), zstd.proc.stdin as Writable);
-  feed.catch(() => undefined);
+  let counted: { read: number; written: number } | undefined;
   try {
     const result = await uploadStream({
       s3: opts.s3, bucket: opts.bucket, key: opts.key, source: zstd.proc.stdout as Readable,
@@ -172,15 +218,20 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
       onProgress: (bytes, p) => {
         uploaded = bytes;
         parts = p;
-        opts.onProgress?.({ sourceBytes: raw.bytes, uploadedBytes: uploaded, parts });
+        seenSource = Math.max(seenSource, sourceBytes());
+        opts.onProgress?.({ sourceBytes: seenSource, uploadedBytes: uploaded, parts });
       },
-      beforeComplete: async () => {
+      beforeComplete: async (streamBytes) => {
         const stageErr = await firstStageError(stages);
         if (stageErr) throw stageErr;
         await feed;
+        counted = parseZstdSummary(zstd.stderr());
+        if (!counted) throw new ZstdSummaryError(`zstd printed no byte counts (\`${zstdArgv.join(' ')}\`): ${zstd.stderr().trim().split('\n').slice(-3).join(' | ')}`);
+        if (counted.written !== streamBytes) throw new ZstdSummaryError(`zstd read ${counted.read} bytes and wrote ${counted.written}, but ${streamBytes} reached the upload`);
+        if (throttled && counted.read !== relayed.bytes) throw new ZstdSummaryError(`zstd read ${counted.read} bytes but ${relayed.bytes} were passed to it`);
       },
     });
-    return { ...result, uncompressedBytes: raw.bytes, uncompressedSha256: rawHash.digest('hex') };
+    return { ...result, uncompressedBytes: counted!.read };
   } catch (err) {
     // cancelled: whatever the stages did after that is a consequence
     if (err instanceof UploadAbortedError || opts.signal?.aborted) stopping = true;

@@ -64,8 +64,8 @@ export interface UploadStreamOptions {
   signal?: AbortSignal;
   /** on abort, leave the multipart upload for a later resume instead of aborting it */
   keepUploadOnAbort?: boolean;
-  /** awaited after the last part and before CompleteMultipartUpload; a throw leaves the upload uncompleted (e.g. the producing process failed) */
-  beforeComplete?: () => Promise<void>;
+  /** awaited after the last part and before CompleteMultipartUpload, with the bytes read from the source; a throw leaves the upload uncompleted (e.g. the producing process failed) */
+  beforeComplete?: (streamBytes: number) => Promise<void>;
   /** send x-amz-checksum-sha256 per part for the server to verify; default true */
   serverChecksums?: boolean;
   contentType?: string;
@@ -99,6 +99,20 @@ export class UploadConfigError extends Error {
 
 const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
+
+/**
+ * Hands SigV4 the part's SHA-256 that was already computed (x-amz-content-sha256): over plain HTTP
+ * the signer otherwise hashes every part body once more, which was a sixth of the shipping agent's
+ * CPU (bench/RESULTS.md). The payload stays signed; the value is the same the signer would compute.
+ */
+function withPayloadSha256(cmd: UploadPartCommand, shaHex: string): UploadPartCommand {
+  cmd.middlewareStack.add((next) => async (args) => {
+    const req = args.request as { headers?: Record<string, string> };
+    if (req.headers) req.headers['x-amz-content-sha256'] = shaHex;
+    return next(args);
+  }, { step: 'build', name: 'ferryPayloadSha256' });
+  return cmd;
+}
 
 /** Parts the server holds for an upload (ListParts, all pages); the last listing of a part number wins. */
 export async function listUploadedParts(s3: S3Client, bucket: string, key: string, uploadId: string, signal?: AbortSignal): Promise<Map<number, { etag: string; size: number }>> {
@@ -200,14 +214,24 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
 
   const sendPart = async (n: number, body: Buffer, sha: string): Promise<void> => {
     const res = await s3Call({ s3, operation: 'UploadPart', bucket, key, partNumber: n }, () =>
-      s3.send(new UploadPartCommand({
+      s3.send(withPayloadSha256(new UploadPartCommand({
         Bucket: bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length,
         ...(serverChecksums ? { ChecksumSHA256: hexToBase64(sha) } : {}),
-      }), { abortSignal: inner.signal }));
+      }), sha), { abortSignal: inner.signal }));
     report({ partNumber: n, etag: normalizeEtag(res.ETag), size: body.length, sha256: sha });
   };
 
-  const dispatch = async (body: Buffer): Promise<void> => {
+  // Part buffers are reused once their part is stored: a fresh 16 MiB allocation per part is mapped
+  // and page-faulted anew and left to the GC, which cost the shipping agent more CPU than copying
+  // the stream into it (bench/RESULTS.md). At most concurrency + 1 are kept, as many as are live.
+  const spare: Buffer[] = [];
+  const takeBuffer = (): Buffer => spare.pop() ?? Buffer.allocUnsafe(partSize);
+  const giveBack = (b: Buffer | undefined): void => {
+    if (b && b.length === partSize && spare.length <= concurrency) spare.push(b);
+  };
+
+  /** `body` is a view of `owner` (a part buffer), which is given back once the part is stored */
+  const dispatch = async (body: Buffer, owner?: Buffer): Promise<void> => {
     partNumber += 1;
     if (partNumber > MAX_PARTS) throw new UploadConfigError(`stream needs more than ${MAX_PARTS} parts of ${partSize} bytes: use a larger part size`);
     const n = partNumber;
@@ -215,13 +239,14 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
     const prev = reusable.get(n);
     if (prev && prev.size === body.length && prev.sha256 === sha) {
       reusedParts.push(n);
+      giveBack(owner);
       report(prev);
       return;
     }
     while (inflight.size >= concurrency && failure === undefined) await Promise.race(inflight);
     if (failure !== undefined) return;
     const p: Promise<void> = sendPart(n, body, sha).then(
-      () => { inflight.delete(p); },
+      () => { inflight.delete(p); giveBack(owner); },
       (err: unknown) => {
         inflight.delete(p);
         if (failure === undefined) failure = err;
@@ -241,7 +266,7 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
       total += chunk.length;
       let off = 0;
       while (off < chunk.length) {
-        buf ??= Buffer.allocUnsafe(partSize);
+        buf ??= takeBuffer();
         const n = Math.min(partSize - fill, chunk.length - off);
         buf.set(chunk.subarray(off, off + n), fill);
         fill += n;
@@ -250,17 +275,17 @@ export async function uploadStream(opts: UploadStreamOptions): Promise<UploadRes
           const full = buf;
           buf = undefined;
           fill = 0;
-          await dispatch(full);
+          await dispatch(full, full);
         }
       }
     }
     if (failure === undefined && !inner.signal.aborted && (fill > 0 || partNumber === 0)) {
-      await dispatch((buf ?? Buffer.alloc(0)).subarray(0, fill));
+      await dispatch((buf ?? Buffer.alloc(0)).subarray(0, fill), buf);
     }
     await Promise.all(inflight);
     if (failure !== undefined) throw failure;
     inner.signal.throwIfAborted();
-    await opts.beforeComplete?.();
+    await opts.beforeComplete?.(total);
     inner.signal.throwIfAborted();
     const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber);
     const completed = await s3Call({ s3, operation: 'CompleteMultipartUpload', bucket, key }, () =>
