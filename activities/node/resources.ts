@@ -52,13 +52,16 @@ function drbdStatus(resource: string): Promise<DrbdResourceStatus | null> {
   return drbd.status(resource, { timeoutMs: 30_000 });
 }
 
-/** Poll intervals: 50 ms doubling to 500 ms, so a state reached quickly is seen quickly. */
-function backoff(): { next(): number } {
+/**
+ * Poll intervals: 50 ms doubling to `maxMs`, so a state reached quickly is seen quickly and a long
+ * wait (peers still being configured, many creates at once) does not ask the host twice a second.
+ */
+function backoff(maxMs = 500): { next(): number } {
   let ms = 50;
   return {
     next() {
       const now = ms;
-      ms = Math.min(ms * 2, 500);
+      ms = Math.min(ms * 2, maxMs);
       return now;
     },
   };
@@ -69,6 +72,38 @@ export function createResourceNodeActivities(deps: { node: string }) {
     const me = layout.nodes.find((n) => n.node === deps.node);
     if (!me) throw new Error(`node '${deps.node}' is not part of resource '${layout.resource}'`);
     return me;
+  };
+
+  /** Polls `drbdsetup status --json` until every local disk and diskful peer is UpToDate (heartbeating); returns that status. */
+  const waitFullySynced = async (resource: string): Promise<DrbdResourceStatus> => {
+    const poll = backoff(1000);
+    for (;;) {
+      const s = await drbdStatus(resource);
+      if (s && isFullySynced(s)) return s;
+      const done = s?.connections.flatMap((c) => c.peerDevices.map((p) => p.percentInSync ?? 0)) ?? [];
+      Context.current().heartbeat({ diskStates: s?.devices.map((d) => d.diskState) ?? [], percentInSync: done });
+      await Context.current().sleep(poll.next());
+    }
+  };
+
+  /** The replica's volumes as `status` (this host's DRBD state, null when down) and its LVs show them. */
+  const reportVolumes = async (layout: ResourceLayout, s: DrbdResourceStatus | null): Promise<VolumeReport[]> => {
+    const me = self(layout);
+    const out: VolumeReport[] = [];
+    for (const v of layout.volumes) {
+      const dev = s?.devices.find((d) => d.volume === v.volumeNumber);
+      let allocated: number | null = null;
+      let backing: string | null = null;
+      if (!me.diskless && me.vg) {
+        const lv = await getLogicalVolume(me.vg, volumeLvName(layout.resource, v.volumeNumber));
+        if (lv) {
+          backing = lvDevicePath(me.vg, lv.name);
+          allocated = lv.dataPercent === null ? null : Math.round((lv.sizeBytes * lv.dataPercent) / 100);
+        }
+      }
+      out.push({ volumeNumber: v.volumeNumber, backingDisk: backing, allocatedBytes: allocated, diskState: dev?.diskState ?? 'Unknown', inUse: s?.role === 'Primary' });
+    }
+    return out;
   };
 
   const activities = {
@@ -96,10 +131,9 @@ export function createResourceNodeActivities(deps: { node: string }) {
       return activities.settleResource(input.layout);
     },
 
-    /** waitUpToDate, then reportResourceVolumes: what to record once this replica is in sync. */
+    /** waitUpToDate, then reportResourceVolumes (from the status of the last look): what to record once this replica is in sync. */
     async settleResource(layout: ResourceLayout): Promise<VolumeReport[]> {
-      await activities.waitUpToDate(layout.resource);
-      return activities.reportResourceVolumes(layout);
+      return reportVolumes(layout, await waitFullySynced(layout.resource));
     },
 
     /** Thin LVs of this node's volumes (idempotent: an LV of the right pool and size is success). */
@@ -138,7 +172,7 @@ export function createResourceNodeActivities(deps: { node: string }) {
      * Inconsistent already (a retry, or a resource that synced). Heartbeats while it waits.
      */
     async skipInitialSync(input: { resource: string; diskfulPeers: number }): Promise<'cleared' | 'not-needed'> {
-      const poll = backoff();
+      const poll = backoff(1000);
       for (;;) {
         const s = await drbdStatus(input.resource);
         if (s && s.devices.some((d) => d.diskState !== 'Inconsistent')) return 'not-needed';
@@ -153,37 +187,13 @@ export function createResourceNodeActivities(deps: { node: string }) {
 
     /** Polls `drbdsetup status --json` until every local disk and diskful peer is UpToDate; heartbeats progress. */
     async waitUpToDate(resource: string): Promise<void> {
-      const poll = backoff();
-      for (;;) {
-        const s = await drbdStatus(resource);
-        if (s && isFullySynced(s)) return;
-        const done = s?.connections.flatMap((c) => c.peerDevices.map((p) => p.percentInSync ?? 0)) ?? [];
-        Context.current().heartbeat({ diskStates: s?.devices.map((d) => d.diskState) ?? [], percentInSync: done });
-        await Context.current().sleep(poll.next());
-      }
+      await waitFullySynced(resource);
     },
 
     /** What this host has of the resource: backing LV, allocation, disk state, in use. */
     async reportResourceVolumes(layout: ResourceLayout): Promise<VolumeReport[]> {
-      const me = self(layout);
-      const s = await drbdStatus(layout.resource);
-      const out: VolumeReport[] = [];
-      for (const v of layout.volumes) {
-        const dev = s?.devices.find((d) => d.volume === v.volumeNumber);
-        let allocated: number | null = null;
-        let backing: string | null = null;
-        if (!me.diskless && me.vg) {
-          const lv = await getLogicalVolume(me.vg, volumeLvName(layout.resource, v.volumeNumber));
-          if (lv) {
-            backing = lvDevicePath(me.vg, lv.name);
-            allocated = lv.dataPercent === null ? null : Math.round((lv.sizeBytes * lv.dataPercent) / 100);
-          }
-        }
-        out.push({ volumeNumber: v.volumeNumber, backingDisk: backing, allocatedBytes: allocated, diskState: dev?.diskState ?? 'Unknown', inUse: s?.role === 'Primary' });
-      }
-      return out;
+      return reportVolumes(layout, await drbdStatus(layout.resource));
     },
-
     /** `drbdadm down`, remove the .res, remove the LVs. Each step skipped when already done. */
     async removeResourceFromHost(input: { resource: string; vg: string | null; volumeNumbers: number[] }): Promise<void> {
       await drbd.down(input.resource, { timeoutMs: 60_000 });
