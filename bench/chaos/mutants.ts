@@ -21,8 +21,8 @@ export const MUTANTS = {
   'evacuation-no-resync-wait': {
     description: "the evacuation's resync wait removed: the old replica goes before the new one is UpToDate",
     file: join('workflows', 'evacuate-node.js'),
-    from: 'async function waitSynced(resource, target, m) {',
-    to: 'async function waitSynced(resource, target, m) { return;',
+    from: 'async function waitSynced(resource, target, m, onProgress = () => undefined, report) {',
+    to: 'async function waitSynced(resource, target, m, onProgress = () => undefined, report) { return undefined;',
   },
 } satisfies Record<string, Mutant>;
 
