@@ -174,7 +174,7 @@ describe('ferry node evacuate', () => {
     ok(await cluster.ferry(['node', 'restore', 'node3']));
   });
 
-  it('--max-concurrent 2 never resyncs more than two new replicas at once, and every moved replica holds its data', async () => {
+  it('--max-concurrent 2 never resyncs more than two new replicas at once, a snapshot of a moving resource waits its turn, and every moved replica holds its data', async () => {
     const names = ['lim0', 'lim1', 'lim2', 'lim3', 'lim4'];
     for (const [i, rsc] of names.entries()) {
       ok(await cluster.ferry(['rd', 'c', rsc]));
@@ -185,6 +185,9 @@ describe('ferry node evacuate', () => {
     const r = await cluster.ferry(['node', 'evacuate', 'node5', '--max-concurrent', '2', '--no-wait']);
     ok(r);
     const op = cluster.client.operation('evacuate/node5');
+    // lim0 moves first: a snapshot asked for now meets the move's resource lock (or takes it first
+    // and the move waits); either way both finish and the snapshot is on lim0's replicas after
+    const snap = cluster.client.snapshots.create({ resource: 'lim0', snapshot: 'during' }).then((o) => o.result());
     // the moves the workflow reports as making or syncing a new replica, sampled until it ends
     let most = 0;
     let samples = 0;
@@ -199,6 +202,7 @@ describe('ferry node evacuate', () => {
       await new Promise((res) => setTimeout(res, 50));
     }
     await op.result();
+    await snap;
     expect(samples).toBeGreaterThan(3);
     expect(most).toBeGreaterThanOrEqual(1);
     expect(most).toBeLessThanOrEqual(2);
@@ -208,6 +212,8 @@ describe('ferry node evacuate', () => {
       expect(after[rsc]!.length).toBe(2);
       await verifyEverywhere(rsc, String(30 + i), '2M');
     }
+    expect((await cluster.client.snapshots.get('lim0', 'during')).nodes.sort()).toEqual([...after.lim0!].sort());
+    ok(await cluster.ferry(['s', 'd', 'lim0', 'during']));
     await noOrphanLvs();
     ok(await cluster.ferry(['node', 'restore', 'node5']));
   });
