@@ -9,7 +9,7 @@
 // Backpressure holds end to end (a slow S3 or sink stops reads from the producer). Every stage's exit code, signal and the tail of its stderr
 // are reported in a PipelineStageError; a failure in one stage stops all the others.
 import { readFileSync } from 'node:fs';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa, type ResultPromise } from 'execa';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -190,10 +190,13 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   // -vv: the summary line with exact byte counts; no progress display (stderr is a pipe anyway)
   const zstdArgv: Argv = [opts.zstdPath ?? 'zstd', '-c', '-vv', '--no-progress', '--check', `-T${threads}`, `-${level}`];
   const zstd = spawnStage('zstd', zstdArgv, { stdin: throttled ? 'pipe' : source.proc.stdout as Readable, stdout: 'pipe' }, opts.env, killed);
-  // execa (buffer: false) resumes, one tick after the spawn, a stdout nobody reads yet: flowing with
-  // no reader drops data, and the uploader starts reading only after HeadBucket and
-  // CreateMultipartUpload. A paused stream is left alone and buffers (backpressure reaches zstd).
-  (zstd.proc.stdout as Readable).pause();
+  // zstd's output gets a reader at once, before the uploader starts reading (after HeadBucket and
+  // CreateMultipartUpload): a child's stdout that nobody reads is set flowing, data dropped, by
+  // execa one tick after the spawn and by node itself when the child exits (a stream of a few bytes
+  // is all written by then). The pass-through buffers up to its high-water mark, then backpressure
+  // reaches zstd.
+  const compressed = new PassThrough({ highWaterMark: 1024 * 1024 });
+  pipeline(zstd.proc.stdout as Readable, compressed).catch(() => undefined);
   const stages = [source, zstd];
   const relayed = { bytes: 0 };
   let feed: Promise<void> = Promise.resolve();
@@ -212,7 +215,7 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   let counted: { read: number; written: number } | undefined;
   try {
     const result = await uploadStream({
-      s3: opts.s3, bucket: opts.bucket, key: opts.key, source: zstd.proc.stdout as Readable,
+      s3: opts.s3, bucket: opts.bucket, key: opts.key, source: compressed,
       partSize: opts.partSize, concurrency: opts.concurrency, resume: opts.resume, signal: opts.signal,
       keepUploadOnAbort: opts.keepUploadOnAbort, onUploadId: opts.onUploadId,
       onProgress: (bytes, p) => {
