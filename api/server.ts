@@ -2,6 +2,7 @@
 // starts; every mutation is a workflow, returned by id (`?wait=true` waits for its result).
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { controllerTaskQueue } from '../core/config.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   client: Client;
   log: Logger;
   now?: () => number;
+  /** Told of every route as it is added (the REST fuzz test lists them so). */
+  onRoute?: (route: { method: string; url: string }) => void;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -38,6 +41,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const taskQueue = controllerTaskQueue(cfg);
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true, ...httpsOptions(cfg) }) as unknown as FastifyInstance;
+  if (deps.onRoute) {
+    const tell = deps.onRoute;
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) tell({ method, url: r.url });
+    });
+  }
+  // A request whose body nobody read (a 404, a refused body): read and discard it before
+  // answering, so the connection is not reset under a client still sending.
+  app.addHook('onSend', async (req) => {
+    if (!req.raw.complete) await drainUnreadBody(req.raw);
+  });
   registerAuth(app, cfg);
 
   const badRequest = (reply: FastifyReply, err: z.ZodError) =>
@@ -151,4 +165,30 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(status).send(apiError(status >= 500 ? `internal error: ${err.message}` : err.message));
   });
   return app;
+}
+
+// A body that is never read (over the limit, or sent to a route that does not exist) stays in the
+// socket; closing a socket with unread bytes resets it, and a client still sending then sees the
+// reset instead of the 413 or 404 (it did, in CI). So read and discard an unread body of a sane
+// size before answering (lingering close); a larger one, or a slower one, is cut off as before.
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+const DRAIN_MAX_MS = 5_000;
+async function drainUnreadBody(raw: IncomingMessage): Promise<void> {
+  const declared = Number(raw.headers['content-length']);
+  if (raw.complete || raw.destroyed || declared > DRAIN_MAX_BYTES) return;
+  await new Promise<void>((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > DRAIN_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DRAIN_MAX_MS);
+    raw.on('data', onData).on('end', done).on('close', done).on('error', done);
+    raw.resume();
+  });
 }

@@ -25,15 +25,12 @@ async function discoverRoutes(dir: string): Promise<{ method: string; url: strin
   const catalog = await Catalog.open(`sqlite:${join(dir, 'routes.sqlite')}`);
   const conn = await Connection.connect({ address: cluster.env.temporalAddress });
   try {
-    const app = await buildApi({ cfg: resolveConfig({}, {}), catalog, client: new Client({ connection: conn, namespace: cluster.env.namespace }), log: createLogger({ process: 'fuzz' }, 'silent') });
-    await app.ready();
     const out: { method: string; url: string }[] = [];
-    // one line per route: "/v1/nodes/:node (GET, HEAD)"
-    for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-      const m = /(\/\S*) \(([A-Z, ]+)\)/.exec(line);
-      if (!m) continue;
-      for (const method of m[2]!.split(',').map((s) => s.trim())) if (method !== 'HEAD' && method !== 'OPTIONS') out.push({ method, url: m[1]! });
-    }
+    const app = await buildApi({
+      cfg: resolveConfig({}, {}), catalog, client: new Client({ connection: conn, namespace: cluster.env.namespace }), log: createLogger({ process: 'fuzz' }, 'silent'),
+      onRoute: (r) => { if (r.method !== 'HEAD' && r.method !== 'OPTIONS') out.push(r); },
+    });
+    await app.ready();
     await app.close();
     return out;
   } finally {
@@ -85,6 +82,18 @@ const body = fc.oneof(
 const query = fc.array(fc.tuple(fc.constantFrom('wait', 'nodes', 'resources', 'storage_pools', 'limit', 'offset', 'rsc_name', 'id', 'cascading', 'dryrun', 'x'), fc.oneof(hostile, fc.constantFrom('true', 'false', '-1', '999999999999'))), { maxLength: 3 })
   .map((kv) => (kv.length ? `?${kv.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : ''));
 
+function slowly(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    async pull(c) {
+      if (at >= bytes.length) return c.close();
+      await new Promise((r) => setTimeout(r, 2));
+      c.enqueue(bytes.subarray(at, at += 256 * 1024));
+    },
+  });
+}
+
 function fill(url: string, params: string[], raw: boolean): string {
   let i = 0;
   return url.replace(/:[A-Za-z_]+|\*/g, () => {
@@ -123,7 +132,7 @@ describe('the REST API under random bad input', () => {
         try {
           res = await fetch(`${cluster.controllerUrl}${path}`, { method: route.method, headers, body: b.kind === 'none' || route.method === 'GET' ? undefined : b.text, signal: AbortSignal.timeout(30_000) });
         } catch (e) {
-          failures.push(`${route.method} ${path}: no answer (${(e as Error).message})`);
+          failures.push(`${route.method} ${JSON.stringify(path)}: no answer (${(e as Error).message})`);
           return;
         }
         hit.add(`${route.method} ${route.url}`);
@@ -148,6 +157,27 @@ describe('the REST API under random bad input', () => {
     // mutations that were accepted would show up here (a workflow may still be on its way: wait a little)
     await new Promise((r) => setTimeout(r, 2000));
     expect(await catalogView()).toEqual(before);
+  });
+
+  it('refuses a body over the limit with a 413 (a 404 where no route is) the client can read, not a reset connection', async () => {
+    const big = `{"resource_definition":{"name":"${'x'.repeat(2_000_000)}"}}`;
+    const posts = routes.filter((r) => r.method !== 'GET' && !r.url.includes('*'));
+    const answers: string[] = [];
+    for (let i = 0; i < 80; i++) {
+      const r = i % 4 < 2 ? posts[i % posts.length]! : { method: 'POST', url: '/v1/no-such-route' };
+      const path = fill(r.url, ['fz0'], false);
+      try {
+        // every other one sent slowly, in pieces: the answer comes while the client still sends
+        const body = i % 2 === 0 ? big : slowly(big);
+        const res = await fetch(`${cluster.controllerUrl}${path}`, { method: r.method, headers: { 'content-type': 'application/json' }, body, duplex: 'half', signal: AbortSignal.timeout(30_000) } as RequestInit);
+        const data = await res.json() as { message?: string } | { message?: string }[];
+        answers.push(`${res.status} ${(Array.isArray(data) ? data[0]?.message : data.message) ?? 'no message'}`);
+      } catch (e) {
+        answers.push(`${r.method} ${path}: no answer (${(e as Error).message})`);
+      }
+    }
+    expect(answers.filter((a) => !/^(413|404) /.test(a))).toEqual([]);
+    expect(answers[0]).toMatch(/body is too large/i);
   });
 });
 
