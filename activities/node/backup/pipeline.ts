@@ -118,6 +118,35 @@ function bytesReadBy(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * What zstd reads before its input (the loader's reads of its libraries, the CPU count): rchar of a
+ * zstd that has started but been given no input yet, once it stops growing. Measured once per
+ * binary and subtracted from the live count, so progress never claims more than the source holds.
+ */
+const startupReads = new Map<string, Promise<number>>();
+function zstdStartupReads(argv: Argv, env: Record<string, string> | undefined): Promise<number> {
+  const key = argv[0]!;
+  let known = startupReads.get(key);
+  if (!known) {
+    known = (async () => {
+      const probe = execa(argv[0]!, argv.slice(1), { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false, ...(env ? { env } : {}) });
+      let last = -1;
+      let steady = 0;
+      for (let i = 0; i < 100 && steady < 3; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        const now = bytesReadBy(probe.pid) ?? -1;
+        steady = now === last && now >= 0 ? steady + 1 : 0;
+        last = now;
+      }
+      probe.stdin?.end();
+      await probe;
+      return Math.max(0, last);
+    })();
+    startupReads.set(key, known);
+  }
+  return known;
+}
+
 export class ZstdSummaryError extends Error {
   override readonly name = 'ZstdSummaryError';
 }
@@ -186,9 +215,10 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   const killed = (): boolean => stopping;
   const rate = opts.maxSourceBytesPerSec;
   const throttled = rate !== undefined && rate > 0;
+  const zstdArgv: Argv = [opts.zstdPath ?? 'zstd', '-c', '-vv', '--no-progress', '--check', `-T${threads}`, `-${level}`];
+  const startup = throttled ? 0 : await zstdStartupReads(zstdArgv, opts.env);
   const source = spawnStage('source', opts.source, { stdin: 'ignore', stdout: 'pipe' }, opts.env, killed);
   // -vv: the summary line with exact byte counts; no progress display (stderr is a pipe anyway)
-  const zstdArgv: Argv = [opts.zstdPath ?? 'zstd', '-c', '-vv', '--no-progress', '--check', `-T${threads}`, `-${level}`];
   const zstd = spawnStage('zstd', zstdArgv, { stdin: throttled ? 'pipe' : source.proc.stdout as Readable, stdout: 'pipe' }, opts.env, killed);
   // zstd's output gets a reader at once, before the uploader starts reading (after HeadBucket and
   // CreateMultipartUpload): a child's stdout that nobody reads is set flowing, data dropped, by
@@ -207,8 +237,12 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
     // zstd reads the source's stdout itself; this process keeps no reader on it
     (source.proc.stdout as Readable).destroy();
   }
-  // live from /proc while zstd runs, then from its summary line
-  const sourceBytes = (): number => (throttled ? relayed.bytes : bytesReadBy(zstd.proc.pid) ?? parseZstdSummary(zstd.stderr())?.read ?? 0);
+  // live from /proc while zstd runs (less what it read before its input), then from its summary line
+  const live = (): number | undefined => {
+    const rchar = bytesReadBy(zstd.proc.pid);
+    return rchar === undefined ? undefined : Math.max(0, rchar - startup);
+  };
+  const sourceBytes = (): number => (throttled ? relayed.bytes : parseZstdSummary(zstd.stderr())?.read ?? live() ?? 0);
   let seenSource = 0;
   let uploaded = 0;
   let parts: readonly UploadedPart[] = [];
