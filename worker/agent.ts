@@ -1,6 +1,6 @@
 // `ferry agent --node NAME`: the node agent. The only process that touches its host: it polls the
 // host's own task queue and reports to the controller that it is alive.
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FerryConfig } from '../core/config.js';
 import { nodeTaskQueue } from '../core/config.js';
 import { createNodeActivities } from '../activities/node/activities.js';
@@ -13,7 +13,7 @@ import { createDoctorNodeActivities } from '../activities/node/doctor.js';
 import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectWorker, installTemporalRuntime } from './temporal.js';
+import { connectWorker, installTemporalRuntime, untilTemporalAnswers } from './temporal.js';
 import { addDrbdGauges, freePort, processMetrics, serveMetrics } from './metrics.js';
 import { statusAll as drbdStatusAll } from '../activities/node/host/drbd.js';
 import { errorReportInterceptor, postErrorReport } from './error-reports.js';
@@ -40,8 +40,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     if (process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE) writeFileSync(process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE, String(port));
   }
   const taskQueue = nodeTaskQueue(cfg.temporal.taskQueuePrefix, node);
-  const connection = await connectWorker(cfg);
-  const worker = await Worker.create({
+  const createWorker = (connection: NativeConnection) => Worker.create({
     connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
@@ -51,6 +50,15 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
     maxHeartbeatThrottleInterval: '1 second',
   });
+  const { connection, worker } = await untilTemporalAnswers('agent worker', cfg.temporal.address, async () => {
+    const conn = await connectWorker(cfg);
+    try {
+      return { connection: conn, worker: await createWorker(conn) };
+    } catch (e) {
+      await conn.close();
+      throw e;
+    }
+  }, log);
   const startedAt = Date.now();
   const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });
   log.info({ taskQueue, controllers: cfg.controllers }, 'agent ready');

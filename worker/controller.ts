@@ -1,6 +1,6 @@
 // `ferry controller`: the REST API and the controller worker (all workflows + catalog activities).
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';
 import { freePort, processMetrics } from './metrics.js';
 import { errorReportInterceptor, operationSinks } from './error-reports.js';
-import { connectWorker, installTemporalRuntime, temporalTls } from './temporal.js';
+import { connectWorker, installTemporalRuntime, temporalTls, untilTemporalAnswers } from './temporal.js';
 import { ferryDataConverter } from './payload-codec.js';
 
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,11 +27,10 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
   const metrics = processMetrics({ process: 'controller', temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics` });
   const catalog = await Catalog.open(cfg.catalog);
   const taskQueue = controllerTaskQueue(cfg);
-  const workerConn = await connectWorker(cfg);
   const bundle = join(distDir, 'workflow-bundle.js');
   const recordReport = async (r: ErrorReportInput) => void (await catalog.errorReports.record(r));
-  const worker = await Worker.create({
-    connection: workerConn,
+  const createWorker = (connection: NativeConnection) => Worker.create({
+    connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
     ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: join(distDir, 'workflows', 'index.js') }),
@@ -41,7 +40,17 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
     sinks: operationSinks({ metrics, record: recordReport, log }),
     dataConverter: ferryDataConverter(),
   });
-  const clientConn = await Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) });
+  // a controller started while Temporal is away waits for it (worker/temporal.ts)
+  const { workerConn, worker } = await untilTemporalAnswers('controller worker', cfg.temporal.address, async () => {
+    const conn = await connectWorker(cfg);
+    try {
+      return { workerConn: conn, worker: await createWorker(conn) };
+    } catch (e) {
+      await conn.close();
+      throw e;
+    }
+  }, log);
+  const clientConn = await untilTemporalAnswers('controller client', cfg.temporal.address, () => Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) }), log);
   const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace, dataConverter: ferryDataConverter() });
   const api = await buildApi({ cfg, catalog, client, log });
   await startAutoEvict(client, taskQueue, log);

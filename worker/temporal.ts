@@ -33,6 +33,33 @@ export async function connectWorker(cfg: FerryConfig): Promise<NativeConnection>
 }
 
 /**
+ * Runs `attempt` until it succeeds, waiting `delayMs` (doubling up to `maxDelayMs`) in between: a
+ * process that starts while the Temporal server is away (restarting, not up yet) waits for it, as
+ * a LINSTOR satellite waits for its controller, instead of exiting with nobody to start it again.
+ * Each new kind of failure is logged once, as a warning.
+ */
+export async function untilTemporalAnswers<T>(what: string, address: string, attempt: () => Promise<T>, log: Logger, opts: { delayMs?: number; maxDelayMs?: number } = {}): Promise<T> {
+  let delay = opts.delayMs ?? 250;
+  const maxDelay = opts.maxDelayMs ?? 5000;
+  let lastProblem = '';
+  for (let n = 1; ; n++) {
+    try {
+      const r = await attempt();
+      if (lastProblem) log.info({ what, address, attempts: n }, 'Temporal answers again');
+      return r;
+    } catch (e) {
+      const problem = (e as Error).message;
+      if (problem !== lastProblem) {
+        log.warn({ what, address, problem }, 'Temporal does not answer; retrying');
+        lastProblem = problem;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(maxDelay, delay * 2);
+    }
+  }
+}
+
+/**
  * The TLS options of a Temporal connection (worker NativeConnection and client Connection take the
  * same shape) from temporal.tls: the server's CA, the name to check its certificate against, and
  * this process's certificate for mTLS. undefined (plain gRPC) when temporal.tls is not configured.

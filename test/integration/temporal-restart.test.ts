@@ -1,7 +1,8 @@
 // The Temporal server itself is stopped in the middle of `r create` (while node2's `drbdadm adjust`
 // is slow) and started again on the same port and database: the controller and the agents
 // reconnect by themselves and the workflow finishes as if nothing had happened, with one LV per
-// node and the data replicated. This file runs its own Temporal server (the run's shared one
+// node and the data replicated. An agent and a controller started while it is down wait for it.
+// This file runs its own Temporal server (the run's shared one
 // serves the other test files).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
@@ -54,5 +55,26 @@ describe('the Temporal server restarted in the middle of `r create`', () => {
     expect((await cluster.ferry(['vd', 'c', 'tr1', '16M'])).exitCode).toBe(0);
     const again = await cluster.ferry(['r', 'c', 'tr1', '--auto-place', '2']);
     expect({ code: again.exitCode, err: again.stderr }).toEqual({ code: 0, err: '' });
+  }, 240_000);
+
+  it('is waited for by an agent and a controller that start while it is down', async () => {
+    const port = Number(temporal.address.split(':').pop());
+    await temporal.stop();
+    // node3's agent crashes and comes back, the controller restarts: both while Temporal is away
+    await cluster.stopAgent('node3', 'SIGKILL');
+    const agent = cluster.startAgent('node3');
+    const controllerBack = cluster.restartController();
+    await new Promise((r) => setTimeout(r, 4000));
+    const agentExit = await Promise.race([agent.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 1000))]);
+    expect(agentExit).toBe('running');
+    temporal = await startTemporal({ dataDir, port, headless: true });
+    await controllerBack;
+
+    await cluster.eventually('all nodes are ONLINE again', async () => (await cluster.client.nodes.list()).every((n) => n.connection_status === 'ONLINE'), 90_000);
+    expect((await cluster.ferry(['rd', 'c', 'tr2'])).exitCode).toBe(0);
+    expect((await cluster.ferry(['vd', 'c', 'tr2', '16M'])).exitCode).toBe(0);
+    const created = await cluster.ferry(['r', 'c', 'tr2', '--auto-place', '3']);
+    expect({ code: created.exitCode, err: created.stderr }).toEqual({ code: 0, err: '' });
+    for (const n of nodes) expect(await lvNames(cluster, n)).toContain('tr2_00000');
   }, 240_000);
 });
