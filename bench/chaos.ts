@@ -1,4 +1,4 @@
-// `npm run chaos -- [--trials N] [--seed S] [--nodes 3] [--ops 6] [--fault-rate 0.8] [--mutant evacuation-no-resync-wait]`
+// `npm run chaos -- [--trials N] [--seed S] [--nodes 3] [--ops 6] [--fault-rate 0.8] [--parallel 1] [--mutant evacuation-no-resync-wait]`
 //
 // Seeded random trials of mixed operations on a simulated cluster under faults, with the
 // invariants checked after each (bench/chaos/). Prints the figures and appends them to
@@ -30,13 +30,14 @@ function intOption(args: string[], name: string, dflt: number, min: number, max:
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const args = process.argv.slice(2);
-const known = new Set(['--trials', '--seed', '--nodes', '--ops', '--fault-rate', '--mutant', '--results', '--title', '--command']);
+const known = new Set(['--trials', '--seed', '--nodes', '--ops', '--fault-rate', '--parallel', '--mutant', '--results', '--title', '--command']);
 for (const a of args) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(' ')})`);
 const trials = intOption(args, '--trials', 20, 1, 100_000);
 const seed = intOption(args, '--seed', Date.now() % 1_000_000, 0, 2 ** 31 - 1);
 const nodes = intOption(args, '--nodes', 3, 3, 6);
 const operations = intOption(args, '--ops', 6, 1, 1000);
 const faultRate = Number(option(args, '--fault-rate') ?? '0.8');
+const parallel = intOption(args, '--parallel', 1, 1, 16);
 if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--fault-rate must be 0..1');
 const results = option(args, '--results') ?? join(REPO_ROOT, 'bench', 'RESULTS.md');
 const mutant = option(args, '--mutant');
@@ -51,8 +52,8 @@ if (mutant !== undefined) {
   process.exitCode = r.exitCode ?? 1;
 } else {
   const load = loadavg();
-  const summary = await runChaos({ trials, seed, nodes, operations, faultRate, log: (l) => process.stdout.write(`${l}\n`) });
-  const command = option(args, '--command') ?? `npm run chaos -- --trials ${trials} --seed ${seed} --nodes ${nodes} --ops ${operations} --fault-rate ${faultRate}`;
+  const summary = await runChaos({ trials, seed, nodes, operations, faultRate, parallel, log: (l) => process.stdout.write(`${l}\n`) });
+  const command = option(args, '--command') ?? `npm run chaos -- --trials ${trials} --seed ${seed} --nodes ${nodes} --ops ${operations} --fault-rate ${faultRate}${parallel > 1 ? ` --parallel ${parallel}` : ''}`;
   const text = formatSummary(summary, { title: option(args, '--title') ?? `Chaos suite (${new Date().toISOString().slice(0, 16)}Z)`, command, loadAverage: load });
   process.stdout.write(`\n${text}\n`);
   appendFileSync(results, `\n${text}`);

@@ -1,5 +1,5 @@
-// The chaos suite: N trials (bench/chaos/trial.ts) on one Temporal and one S3 server of its own,
-// trial i with seed `seed + i`; the figures, and a Markdown section for bench/RESULTS.md.
+// The chaos suite: N trials (bench/chaos/trial.ts) on one Temporal and one S3 server of its own
+// (one pair per lane with --parallel), trial i with seed `seed + i`; the figures, and a Markdown section for bench/RESULTS.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ export interface ChaosOptions {
   nodes: number;
   operations: number;
   faultRate: number;
+  /** Trials run side by side, each lane on servers of its own (default 1). */
+  parallel?: number;
   /** Where the servers and clusters live (default: a new directory under the OS temp dir). */
   runDir?: string;
   log: (line: string) => void;
@@ -32,22 +34,36 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'ferry-chaos-'));
   // startTestCluster puts each trial's cluster under the run directory
   process.env.FERRY_TEST_RUN_DIR = runDir;
-  const services = await startChaosServices(runDir);
-  process.env.FERRY_TEST_TEMPORAL_ADDRESS = services.temporalAddress;
+  const lanes = Math.max(1, Math.min(opts.parallel ?? 1, opts.trials));
   const trials: TrialResult[] = [];
-  try {
-    for (let i = 0; i < opts.trials; i++) {
-      const seed = opts.seed + i;
-      opts.log(`trial ${i + 1}/${opts.trials} seed ${seed}`);
-      const r = await runTrial(services, { seed, nodes: opts.nodes, operations: opts.operations, faultRate: opts.faultRate, log: opts.log });
-      trials.push(r);
-      opts.log(`trial ${i + 1}: ${Math.round(r.durationMs / 1000)} s, ${r.violations.length} violation(s)${r.violations.length ? ` — reproduce: npm run chaos -- --trials 1 --seed ${seed} --nodes ${opts.nodes} --ops ${opts.operations}` : ''}`);
-      for (const v of r.violations) opts.log(`  VIOLATION (seed ${seed}): ${v}`);
+  let next = 0;
+  // a lane is a Temporal and an S3 server of its own running one trial after another: a trial
+  // restarts them, and that must not hit the trials of another lane
+  const lane = async (k: number): Promise<void> => {
+    const services = await startChaosServices(lanes === 1 ? runDir : join(runDir, `lane${k}`));
+    try {
+      while (next < opts.trials) {
+        const i = next++;
+        const seed = opts.seed + i;
+        const tag = lanes === 1 ? '' : ` [lane ${k}]`;
+        opts.log(`trial ${i + 1}/${opts.trials} seed ${seed}${tag}`);
+        const r = await runTrial(services, { seed, nodes: opts.nodes, operations: opts.operations, faultRate: opts.faultRate, log: opts.log });
+        trials.push(r);
+        opts.log(`trial ${i + 1}${tag}: ${Math.round(r.durationMs / 1000)} s, ${r.violations.length} violation(s)${r.violations.length ? ` — reproduce: npm run chaos -- --trials 1 --seed ${seed} --nodes ${opts.nodes} --ops ${opts.operations}` : ''}`);
+        for (const v of r.violations) opts.log(`  VIOLATION (seed ${seed}): ${v}`);
+      }
+    } finally {
+      await services.stop();
     }
+  };
+  try {
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, (_, k) => lane(k)));
+    const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
-    await services.stop();
     if (own) rmSync(runDir, { recursive: true, force: true });
   }
+  trials.sort((a, b) => a.seed - b.seed);
   const faults: Record<string, number> = {};
   const operations: Record<string, Record<string, number>> = {};
   for (const t of trials) {
@@ -71,7 +87,7 @@ export function formatSummary(s: ChaosSummary, extra: { title: string; command: 
     `Command: \`${extra.command}\``,
     `Load average at the start: ${extra.loadAverage.map((x) => x.toFixed(2)).join(' ')} (2 cores, shared)`,
     '',
-    `- trials: ${s.trials.length} (seeds ${s.options.seed}..${s.options.seed + s.trials.length - 1}), ${s.options.nodes} nodes, ${s.options.operations} operations per trial, fault rate ${s.options.faultRate}`,
+    `- trials: ${s.trials.length} (seeds ${s.options.seed}..${s.options.seed + s.trials.length - 1})${(s.options.parallel ?? 1) > 1 ? `, ${s.options.parallel} side by side` : ''}, ${s.options.nodes} nodes, ${s.options.operations} operations per trial, fault rate ${s.options.faultRate}`,
     `- duration: ${Math.round(s.durationMs / 1000)} s in all; one trial ${mean.toFixed(0)} s on average (min ${Math.min(...perTrial).toFixed(0)}, max ${Math.max(...perTrial).toFixed(0)})`,
     `- faults injected: ${Object.entries(s.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'} (${Object.values(s.faults).reduce((a, b) => a + b, 0)} in all)`,
     `- operations: ${Object.entries(s.operations).sort().map(([k, o]) => `${k} ${Object.entries(o).sort().map(([x, n]) => `${n} ${x}`).join('/')}`).join('; ')}`,
