@@ -13,7 +13,7 @@ import { createDoctorNodeActivities } from '../activities/node/doctor.js';
 import { ferryDataConverter } from './payload-codec.js';
 import { loadConfig } from './config-file.js';
 import { createLogger, type Logger } from './logger.js';
-import { connectWorker, installTemporalRuntime, untilTemporalAnswers } from './temporal.js';
+import { connectWorkerWhenUp, installTemporalRuntime } from './temporal.js';
 import { addDrbdGauges, freePort, processMetrics, serveMetrics } from './metrics.js';
 import { statusAll as drbdStatusAll } from '../activities/node/host/drbd.js';
 import { errorReportInterceptor, postErrorReport } from './error-reports.js';
@@ -50,15 +50,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
     maxHeartbeatThrottleInterval: '1 second',
   });
-  const { connection, worker } = await untilTemporalAnswers('agent worker', cfg.temporal.address, async () => {
-    const conn = await connectWorker(cfg);
-    try {
-      return { connection: conn, worker: await createWorker(conn) };
-    } catch (e) {
-      await conn.close();
-      throw e;
-    }
-  }, log);
+  const { connection, worker } = await connectWorkerWhenUp('agent worker', cfg, createWorker, log);
   const startedAt = Date.now();
   const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });
   log.info({ taskQueue, controllers: cfg.controllers }, 'agent ready');

@@ -14,7 +14,7 @@ import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';
 import { freePort, processMetrics } from './metrics.js';
 import { errorReportInterceptor, operationSinks } from './error-reports.js';
-import { connectWorker, installTemporalRuntime, temporalTls, untilTemporalAnswers } from './temporal.js';
+import { connectWorkerWhenUp, installTemporalRuntime, temporalTls, untilTemporalAnswers } from './temporal.js';
 import { ferryDataConverter } from './payload-codec.js';
 
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,15 +41,7 @@ export async function runController(cfg: FerryConfig = loadConfig()): Promise<vo
     dataConverter: ferryDataConverter(),
   });
   // a controller started while Temporal is away waits for it (worker/temporal.ts)
-  const { workerConn, worker } = await untilTemporalAnswers('controller worker', cfg.temporal.address, async () => {
-    const conn = await connectWorker(cfg);
-    try {
-      return { workerConn: conn, worker: await createWorker(conn) };
-    } catch (e) {
-      await conn.close();
-      throw e;
-    }
-  }, log);
+  const { connection: workerConn, worker } = await connectWorkerWhenUp('controller worker', cfg, createWorker, log);
   const clientConn = await untilTemporalAnswers('controller client', cfg.temporal.address, () => Connection.connect({ address: cfg.temporal.address, tls: temporalTls(cfg) }), log);
   const client = new Client({ connection: clientConn, namespace: cfg.temporal.namespace, dataConverter: ferryDataConverter() });
   const api = await buildApi({ cfg, catalog, client, log });

@@ -60,6 +60,22 @@ export async function untilTemporalAnswers<T>(what: string, address: string, att
 }
 
 /**
+ * A worker's connection and the worker made on it, waiting for Temporal as `untilTemporalAnswers`
+ * does; a connection whose worker could not be made is closed before the next attempt.
+ */
+export async function connectWorkerWhenUp<W>(what: string, cfg: FerryConfig, createWorker: (connection: NativeConnection) => Promise<W>, log: Logger): Promise<{ connection: NativeConnection; worker: W }> {
+  return untilTemporalAnswers(what, cfg.temporal.address, async () => {
+    const connection = await connectWorker(cfg);
+    try {
+      return { connection, worker: await createWorker(connection) };
+    } catch (e) {
+      await connection.close();
+      throw e;
+    }
+  }, log);
+}
+
+/**
  * The TLS options of a Temporal connection (worker NativeConnection and client Connection take the
  * same shape) from temporal.tls: the server's CA, the name to check its certificate against, and
  * this process's certificate for mTLS. undefined (plain gRPC) when temporal.tls is not configured.
