@@ -186,7 +186,10 @@ async function startS3Once(opts: S3Options, logName: string): Promise<S3Service>
     `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
     `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
     `-s3.port=${s3Port}`, `-s3.port.grpc=${ports.s3Grpc}`, `-s3.config=${configFile}`,
-    '-master.volumeSizeLimitMB=256', '-volume.max=0', '-master.telemetry=false', '-iam=false', '-metricsPort=0',
+    // weed grows 7 volumes per bucket; '-volume.max=0' would cap the count at free disk / 256 MB, so an
+    // S3 server that has made ~45 buckets (on 80 GB free; fewer on a smaller disk) answers every new
+    // write with InternalError. Volumes are not preallocated, so a high fixed count costs nothing.
+    '-master.volumeSizeLimitMB=256', '-volume.max=2000', '-master.telemetry=false', '-iam=false', '-metricsPort=0',
     // optional listeners with fixed default ports: off, so several S3 servers can run side by side
     '-s3.port.iceberg=0', '-s3.port.lance=0', '-debug=false',
   ];
