@@ -270,6 +270,40 @@ describe('failures are named', () => {
     }
   });
 
+  it('wrong credentials on a whole shipment: the access-denied error comes back, with zstd stopped, however much it had compressed', async () => {
+    // S3 refuses, slowly, before the uploader reads anything: meanwhile zstd fills its output buffers
+    // with incompressible bytes and waits for a reader that never comes
+    const client = createS3Client({ ...s3ConfigFromEnv(), secretKey: 'ferry-wrong-secret-0123456789' });
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'HeadBucketCommand') await new Promise((r) => setTimeout(r, 1500));
+      return next(args);
+    }, { step: 'initialize', name: 'slowHeadBucket' });
+    const source: [string, ...string[]] = ['head', '-c', String(64 * MiB), '/dev/urandom'];
+    const err = await shipToS3({ source, s3: client, bucket, key: 'bad3_00000_back_20240101_000000', partSize: 5 * MiB })
+      .catch((e: unknown) => e);
+    client.destroy();
+    expect(err).toBeInstanceOf(S3OperationError);
+    expect(err).toMatchObject({ kind: 'access-denied', retryable: false });
+  }, 60_000);
+
+  it('a part refused midway: the shipment fails with that error and leaves no completed object', async () => {
+    const key = 'bad4_00000_back_20240101_000000';
+    const client = createS3Client(s3ConfigFromEnv());
+    client.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as { PartNumber?: number };
+      if (context.commandName === 'UploadPartCommand' && input.PartNumber === 2) {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    }, { step: 'initialize', name: 'refusePart2' });
+    const err = await shipToS3({ source: generatorArgv(48 * MiB, 'refused'), s3: client, bucket, key, partSize: 5 * MiB, concurrency: 1 })
+      .catch((e: unknown) => e);
+    client.destroy();
+    expect(err).toBeInstanceOf(S3OperationError);
+    expect((err as Error).message).toMatch(/UploadPart .*access denied/);
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toThrow();
+  });
+
   it('a missing bucket: a clear error', async () => {
     const err = await uploadStream({ s3, bucket: 'ferry-no-such-bucket-x1', key: 'k', source: Readable.from([Buffer.from('x')]), partSize: 5 * MiB }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(S3OperationError);

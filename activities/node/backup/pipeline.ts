@@ -273,15 +273,21 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
     // cancelled: whatever the stages did after that is a consequence
     if (err instanceof UploadAbortedError || opts.signal?.aborted) stopping = true;
     // a stage that failed on its own explains an upload that saw a short or broken stream
-    const early = stopping ? undefined : await Promise.race([firstStageError(stages), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    // (zstd dying of a broken pipe because the upload stopped reading is a consequence, not a cause)
+    const early = stopping ? undefined : await Promise.race([firstStageError(stages).then((e) => (e && !brokenPipe(e) ? e : undefined)), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
     stopping = true;
     kill(stages);
+    // an upload that failed before reading all of zstd's output (HeadBucket refused, a part failed,
+    // cancelled) leaves that output buffered and zstd's stdout paused: the stream never ends, and
+    // neither would the wait for zstd. Dropping it lets both go.
+    compressed.destroy();
     await Promise.allSettled(stages.map((s) => s.proc));
     if (early && !(err instanceof PipelineStageError)) throw early;
     throw err;
   } finally {
     stopping = true;
     kill(stages);
+    compressed.destroy();
   }
 }
 
