@@ -459,7 +459,8 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
       for await (const wf of client.workflow.list({ query: `FerryResource = "${rsc.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
       if (ids.length === 0) throw new NotFoundError('backup', rsc, `no backup of resource '${rsc}' is running`);
       for (const id of ids) await client.workflow.getHandle(id).cancel();
-      return [{ ret_code: 0, message: `Backup(s) of '${rsc}' aborted: ${ids.join(', ')}`, obj_refs: { RscDfn: rsc }, workflow_id: ids[0] }];
+      // requested, not done: the workflow aborts the upload and removes the snapshot, then ends CANCELLED
+      return ids.map((id) => ({ ret_code: 0, message: `Backup ${id} of '${rsc}': abort requested`, obj_refs: { RscDfn: rsc }, workflow_id: id }));
     } catch (e) {
       return refuse(reply, e);
     }

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { BackupSelector } from '../../core/backup-selection.js';
 import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
-import { baseBackupIdOf, type BackupMeta } from '../../core/backup-meta.js';
+import { baseBackupIdOf, dataKeysOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from './catalog/index.js';
 import type { RemoteChanges, SlotAnswer } from './catalog/remotes.js';
 import { createS3Client } from '../node/backup/s3.js';
@@ -15,7 +15,8 @@ import { openSecret } from '../node/backup/secret-box.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { s3Call } from '../node/backup/s3.js';
-import { abortUnfinishedUploads, deleteBackup, listBackups, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
+import { abortUnfinishedUploads, deleteBackup, listBackups, listUnfinishedUploads, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
+import { abortUpload } from '../node/backup/upload.js';
 
 /** What a node needs to reach a remote: keys still sealed (the agent opens them with the master passphrase). */
 export interface RemoteAccess {
@@ -225,6 +226,13 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
         try {
           // which cluster made it (`backup delete all --cluster`), as LINSTOR records its cluster id
           const clusterId = input.meta.clusterId ?? await catalog.remotes.setControllerPropOnce(CLUSTER_ID_PROP, randomUUID());
+          // the shipment stored every data object: an upload still open on one of their keys is an
+          // attempt whose upload id was lost (agent killed before its heartbeat reached Temporal)
+          for (const { key } of dataKeysOf(input.meta)) {
+            for (const u of await listUnfinishedUploads({ s3, bucket: r.bucket, prefix: key })) {
+              if (u.key === key) await abortUpload(s3, r.bucket, key, u.uploadId);
+            }
+          }
           return await writeBackupMeta({ s3, bucket: r.bucket, id: input.id, meta: { ...input.meta, clusterId } });
         } catch (e) {
           if (e instanceof Error && e.name === 'BackupCommitError') throw fail('ConflictError', e.message);

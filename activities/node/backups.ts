@@ -7,7 +7,7 @@
 // size and SHA-256 are not sent again (reusedParts in the result). Cancellation (backup abort)
 // aborts the multipart upload, so nothing is left in the bucket.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RemoteAccess } from '../controller/backups.js';
 import { createS3Client } from './backup/s3.js';
 import { openSecret } from './backup/secret-box.js';
@@ -150,6 +150,10 @@ export function createBackupNodeActivities(deps: { node: string }) {
         };
       } catch (e) {
         failed(e);
+        // the operator's abort (the workflow cancelled this activity): reported as a cancellation, so
+        // that the backup ends CANCELLED after its clean-up, not FAILED
+        const reason: unknown = ctx.cancellationSignal.reason;
+        if (e instanceof UploadAbortedError && reason instanceof CancelledFailure && reason.message === 'CANCELLED') throw reason;
         if (e instanceof UploadAbortedError) {
           throw ApplicationFailure.create({ type: 'BackupAborted', nonRetryable: true, message: `shipping ${input.key} from ${deps.node} cancelled: ${e.message}` });
         }

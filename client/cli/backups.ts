@@ -3,8 +3,9 @@
 import type { Command } from 'commander';
 import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapshotNameSchema, storagePoolNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema, formatSize } from '../../core/validation.js';
 import { renderTable } from './table.js';
+import { followOperation, waitRequested } from './progress.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
-import type { BackupDeleteRequest } from '../ferry-client.js';
+import type { BackupDeleteRequest, OperationInfo } from '../ferry-client.js';
 import { parseStorPoolRename } from '../../core/backup-restore-pools.js';
 
 /** A repeatable option's values, as given (`--storpool-rename a=b --storpool-rename c=d,e=f`). */
@@ -170,7 +171,17 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
     .action(async (rsc: string, _o, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
       const r = await client.backups.abort(check(resourceDefinitionNameSchema, rsc));
-      print(json, r, () => `SUCCESS: ${r[0]?.message ?? ''}`);
+      if (!waitRequested(cmd)) {
+        print(json, r, () => r.map((x) => `${x.message}; follow it: ferry op watch ${x.workflow_id}`).join('\n'));
+        return;
+      }
+      // an abort is done when its clean-up is: wait for each cancelled backup to end
+      const ended: OperationInfo[] = [];
+      for (const x of r) ended.push(await followOperation(client, x.workflow_id, { out: json ? process.stderr : process.stdout }));
+      print(json, ended, () => ended.map((e) => (e.status === 'CANCELLED'
+        ? `SUCCESS: backup ${e.workflow_id} aborted: upload aborted, snapshot removed.`
+        : `backup ${e.workflow_id} ended ${e.status} before the abort reached it.`)).join('\n'));
+      if (ended.some((e) => e.status !== 'CANCELLED')) process.exitCode = 1;
     });
   backup.command('restore').description('restore a backup into a new resource: restore REMOTE NODE TARGET_RSC --resource RSC | --id ID [--download-only] [--storpool-rename OLD=NEW]')
     .argument('<remote>').argument('<node>').argument('<target-resource>')
