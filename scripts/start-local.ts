@@ -103,6 +103,18 @@ async function main(): Promise<void> {
         say(`${p.name} exited (code ${code}); see .data/logs/${p.name}.log${again}`);
       });
     }
+    // ready means ready: the walkthrough's first command lists the nodes, and they should be Online
+    say(`waiting for the agents of ${hosts.join(', ')} to report`);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const notOnline = (await client.nodes.list()).filter((n) => hosts.includes(n.name) && n.connection_status !== 'ONLINE').map((n) => n.name);
+      if (notOnline.length === 0) break;
+      if (Date.now() > deadline) {
+        say(`not Online after 2 minutes: ${notOnline.join(', ')}; see .data/logs/agent-<node>.log (the cluster keeps running)`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
     say('');
     say(`Temporal Web UI:  ${temporal.uiUrl}`);
     say(`REST API:         ${controller.url}/v1/nodes`);
