@@ -208,7 +208,7 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
   async function commonResourceChecks(rsc: string) {
     await requireRd(rsc);
     if ((await catalog.resources.listVolumeDefinitions(rsc)).length === 0) {
-      throw new ValidationError('resource', `resource definition '${rsc}' has no volume definitions; add one first: ferry vd create ${rsc} SIZE`);
+      throw new ValidationError('', `resource definition '${rsc}' has no volume definitions; add one first: ferry vd create ${rsc} SIZE`);
     }
   }
 

@@ -227,7 +227,10 @@ export function formatPlacementExplanation(e: PlacementExplanation): string {
     prev = s.nodesLeft;
     if (s.nodesLeft === 0) break;
   }
-  return [head, ...parts].join(', ') + (e.note ? `; ${e.note}` : '');
+  // the funnel reads from all nodes down: "needed 3 nodes; 4 nodes, 2 online (...)"; a funnel that
+  // removed nobody is just too few nodes: "needed 9 nodes; only 4 nodes" (or says nothing when the note explains)
+  const funnel = parts.length !== 1 ? parts.join(', ') : e.steps[0]!.nodesLeft < e.needed ? `only ${parts[0]}` : '';
+  return (funnel ? `${head}; ${funnel}` : head) + (e.note ? `; ${e.note}` : '');
 }
 
 /** A node's agent cannot be reached (OFFLINE); the operation may succeed later. */

@@ -137,7 +137,10 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
       }
       if (hasPlacementOptions(o)) throw new UsageErrorLike('--replicas-on-same/-different, --do-not-place-with[-regex] and --diskless-on-remaining go with --auto-place');
       if (!nodes.length) throw new UsageErrorLike('give the nodes to place the resource on, or --auto-place N');
-      if (!pool && !o.diskless) throw new UsageErrorLike('give --storage-pool POOL (or --diskless)');
+      if (!pool && !o.diskless) {
+        await client.resourceDefinitions.get(rsc); // an unknown resource is the first thing to say
+        throw new UsageErrorLike('give --storage-pool POOL (or --diskless)');
+      }
       const op = await client.resources.create({ resource: rsc, nodes, storagePool: pool, diskless: o.diskless });
       await done(cmd, op, `Resource '${rsc}' created on ${nodes.join(', ')}`);
     });

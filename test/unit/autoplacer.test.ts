@@ -79,7 +79,7 @@ describe('three nodes in rack a, one in rack b', () => {
   it('replicas-on-different rack cannot place 3 replicas in 2 racks, and says so', () => {
     const e = placementError(() => place({ placeCount: 3, replicasOnDifferent: ['Aux/rack'] }, c));
     expect(e.message).toBe(
-      "Not enough available nodes for 'db0': needed 3 nodes, 4 nodes, 2 selectable with replicas-on-different Aux/rack (one node per value) (values left: a, b)",
+      "Not enough available nodes for 'db0': needed 3 nodes; 4 nodes, 2 selectable with replicas-on-different Aux/rack (one node per value) (values left: a, b)",
     );
     expect(e.explanation.steps.at(-1)).toMatchObject({ nodesLeft: 2 });
     expect(e.kind).toBe('placement');
@@ -125,7 +125,7 @@ describe('the guide example: Aux/testProperty and --auto-place +1', () => {
       ),
     );
     expect(e.message).toBe(
-      "Not enough available nodes for 'testResource': needed 1 more node (2 already placed), 3 nodes, 1 without a replica of 'testResource' (node-0, node-2), 0 with replicas-on-same Aux/testProperty=1 (node-1: Aux/testProperty=0)",
+      "Not enough available nodes for 'testResource': needed 1 more node (2 already placed); 3 nodes, 1 without a replica of 'testResource' (node-0, node-2), 0 with replicas-on-same Aux/testProperty=1 (node-1: Aux/testProperty=0)",
     );
   });
 
@@ -234,7 +234,7 @@ describe('nodes that are never targets', () => {
     expect(nodesOf(r)).toEqual(['node1']);
     const e = placementError(() => place({ placeCount: 2 }, c));
     expect(e.message).toBe(
-      "Not enough available nodes for 'db0': needed 2 nodes, 6 nodes, 4 online (node2: offline, node4: offline), 3 not evacuating or evicted (node3: EVACUATE), 2 with AutoplaceTarget not false (node5), 1 with a storage pool that is an autoplace target (node6: AutoplaceTarget=false on the pool)",
+      "Not enough available nodes for 'db0': needed 2 nodes; 6 nodes, 4 online (node2: offline, node4: offline), 3 not evacuating or evicted (node3: EVACUATE), 2 with AutoplaceTarget not false (node5), 1 with a storage pool that is an autoplace target (node6: AutoplaceTarget=false on the pool)",
     );
   });
 
@@ -285,7 +285,7 @@ describe('storage pools, providers and free space', () => {
     });
     const e = placementError(() => placeReplicas({ resource: 'backups', sizeBytes: 500 * GiB, placeCount: 3, storagePools: ['pool1'] }, c));
     expect(e.message).toBe(
-      "Not enough available nodes for 'backups': needed 3 nodes, 4 nodes, 3 with storage pool 'pool1' (node4: no such pool), 2 with 500 GiB free in 'pool1' (node3: 20 MiB free in 'pool1')",
+      "Not enough available nodes for 'backups': needed 3 nodes; 4 nodes, 3 with storage pool 'pool1' (node4: no such pool), 2 with 500 GiB free in 'pool1' (node3: 20 MiB free in 'pool1')",
     );
   });
 
@@ -450,7 +450,7 @@ describe('combined constraints and bad requests', () => {
     });
     const e = placementError(() => place({ placeCount: 2, replicasOnSame: ['zone'], replicasOnDifferent: ['rack'] }, c2));
     expect(e.message).toBe(
-      "Not enough available nodes for 'db0': needed 2 nodes, 4 nodes; no combination of nodes satisfies the replicas-on-same / replicas-on-different constraints together",
+      "Not enough available nodes for 'db0': needed 2 nodes; no combination of nodes satisfies the replicas-on-same / replicas-on-different constraints together",
     );
   });
 
