@@ -15,8 +15,7 @@ import { openSecret } from '../node/backup/secret-box.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { s3Call } from '../node/backup/s3.js';
-import { abortUnfinishedUploads, deleteBackup, listBackups, listUnfinishedUploads, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
-import { abortUpload } from '../node/backup/upload.js';
+import { abortUnfinishedUploads, deleteBackup, listBackups, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
 
 /** What a node needs to reach a remote: keys still sealed (the agent opens them with the master passphrase). */
 export interface RemoteAccess {
@@ -228,11 +227,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
           const clusterId = input.meta.clusterId ?? await catalog.remotes.setControllerPropOnce(CLUSTER_ID_PROP, randomUUID());
           // the shipment stored every data object: an upload still open on one of their keys is an
           // attempt whose upload id was lost (agent killed before its heartbeat reached Temporal)
-          for (const { key } of dataKeysOf(input.meta)) {
-            for (const u of await listUnfinishedUploads({ s3, bucket: r.bucket, prefix: key })) {
-              if (u.key === key) await abortUpload(s3, r.bucket, key, u.uploadId);
-            }
-          }
+          for (const { key } of dataKeysOf(input.meta)) await abortUnfinishedUploads({ s3, bucket: r.bucket, key });
           return await writeBackupMeta({ s3, bucket: r.bucket, id: input.id, meta: { ...input.meta, clusterId } });
         } catch (e) {
           if (e instanceof Error && e.name === 'BackupCommitError') throw fail('ConflictError', e.message);
@@ -354,8 +349,8 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
           removed.push(key);
         }
         for (const key of input.dataKeys) {
-          const { aborted } = await abortUnfinishedUploads({ s3, bucket: r.bucket, prefix: key });
-          for (const u of aborted) if (u.key === key) removed.push(`${key} (upload ${u.uploadId})`);
+          const { aborted } = await abortUnfinishedUploads({ s3, bucket: r.bucket, key });
+          for (const u of aborted) removed.push(`${key} (upload ${u.uploadId})`);
         }
         return { removed };
       });

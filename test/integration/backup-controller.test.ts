@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backupId, dataKey, metaKey } from '../../core/backup-names.js';
 import { buildBackupMeta, type BackupMeta } from '../../core/backup-meta.js';
 import { restoreFromS3, shipToS3 } from '../../activities/node/backup/pipeline.js';
@@ -255,5 +255,15 @@ describe('orphaned multipart uploads', () => {
     expect(await listUnfinishedUploads({ s3, bucket, prefix: 'orph_' })).toHaveLength(1);
     expect((await abortUnfinishedUploads({ s3, bucket, prefix: 'orph_' })).aborted.map((u) => u.uploadId)).toEqual([id]);
     expect(await listUnfinishedUploads({ s3, bucket, prefix: 'orph_' })).toEqual([]);
+  });
+
+  it('aborts the uploads of exactly one key, not of a longer key that starts with it', async () => {
+    const key = dataKey({ rsc: 'exact', startTimestamp: day(1), vlmNr: 0 });
+    const mine = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const longer = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${key}x` }));
+    expect((await listUnfinishedUploads({ s3, bucket, key })).map((u) => u.uploadId)).toEqual([mine.UploadId]);
+    expect((await abortUnfinishedUploads({ s3, bucket, key })).aborted.map((u) => u.uploadId)).toEqual([mine.UploadId]);
+    expect((await listUnfinishedUploads({ s3, bucket, prefix: key })).map((u) => [u.key, u.uploadId])).toEqual([[`${key}x`, longer.UploadId]]);
+    await abortUnfinishedUploads({ s3, bucket, prefix: key });
   });
 });

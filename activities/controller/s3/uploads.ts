@@ -14,13 +14,15 @@ export interface UnfinishedUploadsOptions {
   s3: S3Client;
   bucket: string;
   prefix?: string;
+  /** only the uploads of exactly this key (a prefix also matches longer keys) */
+  key?: string;
   /** only uploads started more than this long ago (a running shipment's upload is young) */
   olderThanMs?: number;
   now?: Date;
   signal?: AbortSignal;
 }
 
-/** All unfinished multipart uploads under a prefix (paginated). */
+/** All unfinished multipart uploads under a prefix, or of one key (paginated). */
 export async function listUnfinishedUploads(opts: UnfinishedUploadsOptions): Promise<UnfinishedUpload[]> {
   const { s3, bucket } = opts;
   const out: UnfinishedUpload[] = [];
@@ -29,9 +31,10 @@ export async function listUnfinishedUploads(opts: UnfinishedUploadsOptions): Pro
   let uploadIdMarker: string | undefined;
   for (;;) {
     const res = await s3Call({ s3, operation: 'ListMultipartUploads', bucket }, () =>
-      s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: opts.prefix || undefined, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, MaxUploads: 1000 }), { abortSignal: opts.signal }));
+      s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: opts.key ?? (opts.prefix || undefined), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, MaxUploads: 1000 }), { abortSignal: opts.signal }));
     for (const u of res.Uploads ?? []) {
       if (u.Key === undefined || u.UploadId === undefined) continue;
+      if (opts.key !== undefined && u.Key !== opts.key) continue;
       if (cutoff !== undefined && u.Initiated !== undefined && u.Initiated.getTime() > cutoff) continue;
       out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated });
     }
