@@ -8,7 +8,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { FerryClient } from '../client/ferry-client.js';
 import { initSimHost, readAgentPid, startAgent, startController, stopAgentByPid, type ClusterEnv, type ManagedProcess } from '../sim/launcher.js';
-import { REPO_ROOT, startS3, startTemporal, type Service } from './stack.js';
+import { REPO_ROOT, startS3, startTemporal, waitUntil, type Service } from './stack.js';
 
 const DATA = join(REPO_ROOT, '.data');
 const PORTS = { temporal: 7233, ui: 8233, s3: 8333, api: 3370 };
@@ -105,16 +105,11 @@ async function main(): Promise<void> {
     }
     // ready means ready: the walkthrough's first command lists the nodes, and they should be Online
     say(`waiting for the agents of ${hosts.join(', ')} to report`);
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const notOnline = (await client.nodes.list()).filter((n) => hosts.includes(n.name) && n.connection_status !== 'ONLINE').map((n) => n.name);
-      if (notOnline.length === 0) break;
-      if (Date.now() > deadline) {
-        say(`not Online after 2 minutes: ${notOnline.join(', ')}; see .data/logs/agent-<node>.log (the cluster keeps running)`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    let notOnline = hosts;
+    await waitUntil(`the agents of ${hosts.join(', ')}`, async () => {
+      notOnline = (await client.nodes.list()).filter((n) => hosts.includes(n.name) && n.connection_status !== 'ONLINE').map((n) => n.name);
+      return notOnline.length === 0;
+    }, 120_000, 500).catch(() => say(`not Online after 2 minutes: ${notOnline.join(', ')}; see .data/logs/agent-<node>.log (the cluster keeps running)`));
     say('');
     say(`Temporal Web UI:  ${temporal.uiUrl}`);
     say(`REST API:         ${controller.url}/v1/nodes`);

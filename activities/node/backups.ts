@@ -150,11 +150,11 @@ export function createBackupNodeActivities(deps: { node: string }) {
         };
       } catch (e) {
         failed(e);
-        // the operator's abort (the workflow cancelled this activity): reported as a cancellation, so
-        // that the backup ends CANCELLED after its clean-up, not FAILED
-        const reason: unknown = ctx.cancellationSignal.reason;
-        if (e instanceof UploadAbortedError && reason instanceof CancelledFailure && reason.message === 'CANCELLED') throw reason;
         if (e instanceof UploadAbortedError) {
+          // the operator's abort (the workflow cancelled this activity): reported as a cancellation, so
+          // that the backup ends CANCELLED after its clean-up, not FAILED
+          const reason: unknown = ctx.cancellationSignal.reason;
+          if (reason instanceof CancelledFailure && reason.message === 'CANCELLED') throw reason;
           throw ApplicationFailure.create({ type: 'BackupAborted', nonRetryable: true, message: `shipping ${input.key} from ${deps.node} cancelled: ${e.message}` });
         }
         throw backupFailure(e, input.remote.name);

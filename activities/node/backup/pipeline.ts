@@ -287,7 +287,6 @@ export async function shipToS3(opts: ShipOptions): Promise<ShipResult> {
   } finally {
     stopping = true;
     kill(stages);
-    compressed.destroy();
   }
 }
 
