@@ -149,6 +149,10 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
     /**
      * Chooses the nodes (explicit, or the autoplacer's choice for the replicas still missing) and
      * records the resources with their DRBD node ids. Idempotent: replicas already recorded count.
+     * `added` is every replica still to be deployed: the ones recorded now, and the ones recorded
+     * before that no node has reported volumes of yet. A retry whose first attempt committed but
+     * whose result was lost (the controller killed between the two) so still creates their LVs and
+     * meta data; the hosts' steps are check-then-act, so this is safe when they did happen.
      */
     async catalogPlaceResource(input: PlaceResourceInput): Promise<{ added: string[]; layout: ResourceLayout }> {
       const rd = await catalog.resources.getDefinition(input.resource);
@@ -180,7 +184,9 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
         for (const node of plan.diskless) if (!have.has(node)) placements.push({ node, storagePool: 'DfltDisklessStorPool', flags: ['DISKLESS'] });
       }
       await catalog.resources.createMany(input.resource, placements, now());
-      return { added: placements.map((p) => p.node), layout: await layout(input.resource) };
+      const undeployed = existing.filter((r) => r.volumes.length === 0).map((r) => r.node);
+      const added = [...new Set([...undeployed, ...placements.map((p) => p.node)])];
+      return { added, layout: await layout(input.resource) };
     },
 
     async catalogResourceLayout(resource: string): Promise<ResourceLayout> {

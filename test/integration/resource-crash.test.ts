@@ -4,6 +4,8 @@
 // distinct DRBD node ids, as if nothing had happened.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { Catalog } from '../../activities/controller/catalog/index.js';
+import { createResourceActivities } from '../../activities/controller/resources.js';
 import { simAgentEnv } from '../../sim/launcher.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 
@@ -57,4 +59,35 @@ describe('a controller killed in the middle of `r create`', () => {
     expect((await cluster.sim(['io', 'write', '--node', 'node1', '--resource', 'crash0', '--pattern', '5', '--length', '1M'])).exitCode).toBe(0);
     expect((await cluster.sim(['io', 'verify', '--node', 'node3', '--resource', 'crash0', '--pattern', '5', '--length', '1M'])).exitCode).toBe(0);
   });
+
+  it('a placement recorded by an attempt whose result was lost still gets its LV and DRBD on the retry', async () => {
+    // chaos seed 3120: the controller was killed after its placement step had written the replica
+    // to the catalog but before the workflow task recorded the result; the retried step found the
+    // replica already there, called it not new, and the node never got its LV (the create hung).
+    // Here the lost first attempt is the same step run against the catalog before the workflow.
+    expect((await cluster.ferry(['rd', 'c', 'lost0'])).exitCode).toBe(0);
+    expect((await cluster.ferry(['vd', 'c', 'lost0', '16M'])).exitCode).toBe(0);
+    const catalog = await Catalog.open(cluster.catalogUrl);
+    let placed: string[];
+    try {
+      const first = await createResourceActivities({ catalog }).catalogPlaceResource({ resource: 'lost0', placeCount: 1, storagePool: 'pool1' });
+      placed = first.added;
+    } finally {
+      await catalog.close();
+    }
+    expect(placed).toHaveLength(1);
+    const node = placed[0]!;
+
+    const op = await cluster.client.resources.autoPlace({ resource: 'lost0', placeCount: 1, storagePool: 'pool1' });
+    const outcome = await Promise.race([
+      op.result().then((r) => r as { nodes: string[]; added: string[] }),
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000).unref()),
+    ]);
+    expect(outcome).toEqual({ resource: 'lost0', nodes: [node], added: [node] });
+    expect(await hostLvs(node)).toContain('vg/lost0_00000');
+    const rs = await cluster.client.resources.list({ resources: ['lost0'] });
+    expect(rs.map((r) => [r.node_name, r.volumes[0]!.state.disk_state])).toEqual([[node, 'UpToDate']]);
+    expect((await cluster.sim(['io', 'write', '--node', node, '--resource', 'lost0', '--pattern', '7', '--length', '1M'])).exitCode).toBe(0);
+    expect((await cluster.sim(['io', 'verify', '--node', node, '--resource', 'lost0', '--pattern', '7', '--length', '1M'])).exitCode).toBe(0);
+  }, 120_000);
 });
