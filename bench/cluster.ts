@@ -18,6 +18,12 @@ export interface BenchCluster {
 
 const TICKS = 100; // USER_HZ on Linux
 
+/** The p-th percentile of `xs` (nearest rank, 0 when empty). */
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
 export function cpuSeconds(pid: number | undefined | null): number {
   if (!pid) return 0;
   try {

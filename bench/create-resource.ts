@@ -15,7 +15,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { startBenchCluster } from './cluster.js';
+import { pct, startBenchCluster } from './cluster.js';
 import { parseSize } from '../core/validation.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '60' }, concurrency: { type: 'string', default: '10' }, size: { type: 'string', default: '4M' } } });
@@ -29,11 +29,6 @@ const nodes = ['node1', 'node2', 'node3'];
 function ms(t: temporal.api.history.v1.IHistoryEvent): number {
   const s = t.eventTime!;
   return Number(s.seconds ?? 0) * 1000 + Math.round((s.nanos ?? 0) / 1e6);
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 }
 
 async function main(): Promise<void> {

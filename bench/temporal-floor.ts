@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporal } from '../scripts/stack.js';
-import { cpuTreeSeconds } from './cluster.js';
+import { cpuTreeSeconds, pct } from './cluster.js';
 import type { FloorActivities } from './temporal-floor-workflows.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '20' } } });
@@ -33,11 +33,6 @@ const activities: FloorActivities = {
   async floorRecord() {},
   async floorUnlock() {},
 };
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 async function main(): Promise<void> {
   const load0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
