@@ -8,7 +8,11 @@
 //            ranged download | zstd -d | dd
 // Goal: c ≥ 0.9 × min(a, b) in MB/s of the uncompressed stream.
 //
-//   npx tsc -p tsconfig.json && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node dist/bench/backup-throughput.js [GiB=1] [concurrency=4]
+//   npx tsc -p tsconfig.json && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node dist/bench/backup-throughput.js [GiB=1] [concurrency=4] [--split-cpus]
+//
+// --split-cpus: the S3 server runs on CPU 1 only, this bench and everything it starts (zstd, the ship and
+// restore children) on CPU 0 only, for every step alike. It models S3 on another machine, as in production:
+// without it the S3 server, zstd and the agent share the same two CPUs in c but not in a or b.
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createCipheriv, createHash } from 'node:crypto';
 import { tmpdir, cpus } from 'node:os';
@@ -82,11 +86,19 @@ async function inChild(mode: 'ship' | 'restore', env: Record<string, string>, ar
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return childMode();
-  const gib = Number(process.argv[2] ?? 1);
-  const concurrency = Number(process.argv[3] ?? 4);
+  const splitCpus = process.argv.includes('--split-cpus');
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const gib = Number(positional[0] ?? 1);
+  const concurrency = Number(positional[1] ?? 4);
   const bytes = Math.round(gib * 1024) * MiB;
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-backup-'));
   const s3svc = await startS3({ dataDir: join(dir, 's3') });
+  if (splitCpus) {
+    if (cpus().length < 2) throw new Error('--split-cpus needs at least 2 CPUs');
+    // -a: every thread of the process; children inherit the affinity of the thread that starts them
+    await execa('taskset', ['-a', '-p', '-c', '1', String(s3svc.process.pid)], { stdout: 'ignore' });
+    await execa('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdout: 'ignore' });
+  }
   const env = { BENCH_S3_ENDPOINT: s3svc.endpoint, BENCH_S3_ACCESS_KEY: s3svc.accessKey, BENCH_S3_SECRET_KEY: s3svc.secretKey };
   const s3: S3Client = createS3Client({ endpoint: s3svc.endpoint, accessKey: s3svc.accessKey, secretKey: s3svc.secretKey });
   const lines: string[] = [];
@@ -98,7 +110,7 @@ async function main(): Promise<void> {
     const zst = join(dir, 'volume.img.zst');
     await generate(raw, bytes);
     await execa('cat', [raw], { stdout: 'ignore', buffer: false }); // page cache warm for every contender
-    log(`data: ${(bytes / MiB).toFixed(0)} MiB volume-like (40% noise, 20% zeros, 20% text, 20% sparse), ${cpus().length} CPUs, part ${PART / MiB} MiB, zstd -3 -T0`);
+    log(`data: ${(bytes / MiB).toFixed(0)} MiB volume-like (40% noise, 20% zeros, 20% text, 20% sparse), ${cpus().length} CPUs, part ${PART / MiB} MiB, zstd -3 -T0${splitCpus ? ', split CPUs: S3 server on CPU 1, zstd and ferry on CPU 0' : ''}`);
 
     const a = await timed(() => execa('zstd', ['-c', '-q', '-T0', '-3', raw], { stdout: 'ignore', buffer: false }));
     await execa('zstd', ['-q', '-f', '-T0', '-3', raw, '-o', zst], { buffer: false });
