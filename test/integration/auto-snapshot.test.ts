@@ -67,6 +67,10 @@ describe('AutoSnapshot', () => {
     const d = await temporal.schedule.getHandle(ID).describe();
     expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'autoSnapshotRun' });
     expect(d.policies.overlap).toBe('SKIP');
+    // the test triggers the firings itself: paused now, before RunEvery becomes 1 minute (paused any
+    // later, a minute boundary inside the window let the Schedule take snap-auto-1 on its own); a
+    // change of RunEvery keeps the pause
+    await temporal.schedule.getHandle(ID).pause('the test triggers the runs');
     await ok(['rd', 'set-property', 'as0', 'DrbdOptions/AutoSnapshot/RunEvery', '1']);
     await ok(['rd', 'set-property', 'as0', 'DrbdOptions/AutoSnapshot/Keep', '2']);
     expect(await intervalSeconds()).toBe(60);
@@ -75,8 +79,8 @@ describe('AutoSnapshot', () => {
     const ids: string[] = [];
     for await (const s of temporal.schedule.list()) if (s.scheduleId.startsWith('auto-snapshot/')) ids.push(s.scheduleId);
     expect(ids).toEqual([ID]);
-    // the test triggers the firings itself
-    await temporal.schedule.getHandle(ID).pause('the test triggers the runs');
+    const after = await temporal.schedule.getHandle(ID).describe();
+    expect({ paused: after.state.paused, actionsTaken: after.info.numActionsTaken }).toEqual({ paused: true, actionsTaken: 0 });
   }, 60_000);
 
   it('takes snap-auto-<n> on every replica and keeps only the newest Keep automatic snapshots, never a manual one', async () => {
