@@ -14,8 +14,26 @@ function isAgain(e: unknown): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
+let writesBeforeCrash: number | null | undefined;
+
+/**
+ * Fault hook of the crash tests: with FERRY_SIM_CRASH_AT_WRITE=N the process kills itself (SIGKILL)
+ * just before its Nth write or removal of simulated host state (data, thin metadata, state files), so a test can
+ * stop a tool at every point of an operation and check what a later command finds.
+ */
+export function crashPoint(): void {
+  if (writesBeforeCrash === undefined) {
+    const n = Number(process.env.FERRY_SIM_CRASH_AT_WRITE);
+    writesBeforeCrash = Number.isInteger(n) && n > 0 ? n : null;
+  }
+  if (writesBeforeCrash === null) return;
+  writesBeforeCrash -= 1;
+  if (writesBeforeCrash === 0) process.kill(process.pid, 'SIGKILL');
+}
+
 /** Writes all of `buf` to `fd` (a file, a pipe or a tty), retrying short writes and EAGAIN. */
 export function writeAll(fd: number, buf: Uint8Array, position?: number): void {
+  if (position !== undefined) crashPoint();
   let off = 0;
   while (off < buf.length) {
     try {
@@ -53,6 +71,7 @@ export function readFull(fd: number, buf: Uint8Array, position?: number): number
 /** Writes a file atomically (temp file + rename). */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${threadId}`;
+  crashPoint();
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
 }

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { lvmStatePath, poolDir } from '../paths.js';
-import { readFull, writeAll, writeFileAtomic } from '../sync-io.js';
+import { crashPoint, readFull, writeAll, writeFileAtomic } from '../sync-io.js';
 
 export const EXTENT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
@@ -229,7 +229,10 @@ export function bumpGeneration(files: PoolFiles): void {
   }
 }
 
-/** Snapshot: copies the origin's mapping and takes a reference on every mapped chunk. */
+/**
+ * Snapshot: takes a reference on every chunk the origin maps, then writes the copy of its mapping
+ * (references before mappings: a kill in between leaks, never shares a chunk the origin may overwrite).
+ */
 export function snapshotThin(files: PoolFiles, originId: number, snapId: number): void {
   const meta = PoolMeta.read(files.meta);
   const map = readMap(mapPath(files, originId));
@@ -238,17 +241,22 @@ export function snapshotThin(files: PoolFiles, originId: number, snapId: number)
     const id = map[i]!;
     if (id !== 0) rc[id] = rc[id]! + 1;
   }
-  writeMap(mapPath(files, snapId), map);
   meta.header.generation = (meta.header.generation + 1) >>> 0;
   meta.write(files.meta);
+  writeMap(mapPath(files, snapId), map);
 }
 
-/** Removal of a thin LV: drops its references; chunks nobody references go back to the free pool. */
+/**
+ * Removal of a thin LV: its mapping goes first, then its references; chunks nobody references go
+ * back to the free pool. A kill in between leaks the chunks instead of freeing ones still mapped.
+ */
 export function removeThin(files: PoolFiles, thinId: number): void {
   const file = mapPath(files, thinId);
   if (!fs.existsSync(file)) return;
   const meta = PoolMeta.read(files.meta);
   const map = readMap(file);
+  crashPoint();
+  fs.rmSync(file, { force: true });
   const rc = meta.refcounts;
   for (let i = 0; i < map.length; i++) {
     const id = map[i]!;
@@ -259,7 +267,6 @@ export function removeThin(files: PoolFiles, thinId: number): void {
   }
   meta.header.generation = (meta.header.generation + 1) >>> 0;
   meta.write(files.meta);
-  fs.rmSync(file, { force: true });
 }
 
 /** Resizes the mapping of a thin LV (growing adds unallocated chunks). */

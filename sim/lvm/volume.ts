@@ -188,43 +188,57 @@ export class SimThinVolume implements ThinVolume {
     return out;
   }
 
+  /**
+   * Writes through the mapping, in dm-thin's order so that a process killed at any point leaves a
+   * consistent pool (sim/README.md, "Crash consistency"): the new chunks' references reach the disk
+   * first, then their bytes, then the mapping that points at them, and last the references shared
+   * chunks lose. A kill in between can leak a chunk, never map one nobody owns.
+   */
   write(offset: number, data: Buffer): void {
     this.checkRange(offset, data.length);
     if (data.length === 0) return;
     const release = this.begin();
-    const cb = this.chunkBytes;
-    const first = Math.floor(offset / cb);
-    const last = Math.floor((offset + data.length - 1) / cb);
-    let changed = false;
     try {
+      const cb = this.chunkBytes;
+      const first = Math.floor(offset / cb);
+      const last = Math.floor((offset + data.length - 1) / cb);
+      const moves: { chunk: number; from: number; to: number }[] = [];
       try {
         for (let c = first; c <= last; c++) {
           const id = this.map[c]!;
           if (id !== 0 && this.refcounts[id] === 1) continue;
-          const cStart = c * cb;
-          const full = offset <= cStart && offset + data.length >= cStart + cb;
-          const fresh = this.allocate();
-          changed = true;
-          if (id === 0) {
-            if (!full) writeAll(this.dataFd, this.zeros(), (fresh - 1) * cb);
-          } else {
-            // copy-on-write: the chunk is shared with a snapshot
-            if (!full) {
-              const buf = Buffer.allocUnsafe(cb);
-              readFull(this.dataFd, buf, (id - 1) * cb);
-              writeAll(this.dataFd, buf, (fresh - 1) * cb);
-            }
-            this.refcounts[id] = this.refcounts[id]! - 1;
-            this.dirtyRefs.push(id);
-          }
-          this.map[c] = fresh;
+          moves.push({ chunk: c, from: id, to: this.allocate() });
         }
-      } finally {
-        if (changed) this.persist(first, last);
+      } catch (e) {
+        this.dirtyRefs = [];
+        this.reload(); // nothing reached the disk: forget the allocations made in memory
+        throw e;
       }
+      if (moves.length > 0) this.persistRefs();
+      for (const m of moves) {
+        const cStart = m.chunk * cb;
+        if (offset <= cStart && offset + data.length >= cStart + cb) continue; // the write covers it all
+        if (m.from === 0) {
+          writeAll(this.dataFd, this.zeros(), (m.to - 1) * cb);
+        } else {
+          // copy-on-write: the chunk is shared with a snapshot
+          const buf = Buffer.allocUnsafe(cb);
+          readFull(this.dataFd, buf, (m.from - 1) * cb);
+          writeAll(this.dataFd, buf, (m.to - 1) * cb);
+        }
+      }
+      for (const m of moves) this.map[m.chunk] = m.to;
       this.forRuns(offset, data.length, (poolPos, bufPos, len) => {
         writeAll(this.dataFd, data.subarray(bufPos, bufPos + len), poolPos);
       });
+      if (moves.length === 0) return;
+      this.persistMap(first, last);
+      const shared = moves.filter((m) => m.from !== 0);
+      for (const m of shared) {
+        this.refcounts[m.from] = this.refcounts[m.from]! - 1;
+        this.dirtyRefs.push(m.from);
+      }
+      if (shared.length > 0) this.persistRefs();
     } finally {
       release();
     }
@@ -248,18 +262,23 @@ export class SimThinVolume implements ThinVolume {
     if (offset + length > endFull * cb) this.write(endFull * cb, Buffer.alloc(offset + length - endFull * cb));
     const release = this.begin();
     try {
-      let changed = false;
+      // the mapping first, then the references: a kill in between leaks the chunks, frees none in use
+      const dropped: number[] = [];
       for (let c = firstFull; c < endFull; c++) {
         const id = this.map[c]!;
         if (id === 0) continue;
+        dropped.push(id);
+        this.map[c] = 0;
+      }
+      if (dropped.length === 0) return;
+      this.persistMap(firstFull, endFull - 1);
+      for (const id of dropped) {
         const n = this.refcounts[id]! - 1;
         this.refcounts[id] = n;
         if (n === 0) this.header.usedChunks--;
         this.dirtyRefs.push(id);
-        this.map[c] = 0;
-        changed = true;
       }
-      if (changed) this.persist(firstFull, endFull - 1);
+      this.persistRefs();
     } finally {
       release();
     }
@@ -319,8 +338,8 @@ export class SimThinVolume implements ThinVolume {
     throw new PoolFullError(`thin pool ${this.vg}/${this.pool} is full`);
   }
 
-  /** Writes the changed mapping range, the changed refcounts and the header (new generation). */
-  private persist(firstChunk: number, lastChunk: number): void {
+  /** Writes the mapping of LV chunks firstChunk..lastChunk. */
+  private persistMap(firstChunk: number, lastChunk: number): void {
     const m = this.map;
     const mapBytes = Buffer.from(m.buffer, m.byteOffset + firstChunk * 4, (lastChunk - firstChunk + 1) * 4);
     const mapFd = fs.openSync(mapPath(this.files, this.thinId), 'r+');
@@ -329,6 +348,10 @@ export class SimThinVolume implements ThinVolume {
     } finally {
       fs.closeSync(mapFd);
     }
+  }
+
+  /** Writes the changed refcounts, then the header with a new generation (open volumes elsewhere reload). */
+  private persistRefs(): void {
     const ids = this.dirtyRefs.sort((a, b) => a - b);
     this.dirtyRefs = [];
     const rc = this.refcounts;

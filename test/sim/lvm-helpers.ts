@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { loadState, mapPath, PoolMeta, poolFiles, readMap } from '../../sim/lvm/store.js';
 
 export const REPO = process.cwd();
 export const SIM_BIN = path.join(REPO, 'sim', 'bin');
@@ -82,6 +83,39 @@ export class SimCluster {
     await this.ready();
     const r = await execa(tool, args, { env: this.env(node), reject: false, input, stripFinalNewline: false });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  /**
+   * Runs a host tool as its own process killed (SIGKILL) just before its crashAt-th write of host
+   * state (sim/sync-io.ts); `killed` says whether it got that far.
+   */
+  async toolCrashing(node: string, tool: string, args: string[], crashAt: number): Promise<Run & { killed: boolean }> {
+    const r = await execa(tool, args, { env: { ...this.env(node), FERRY_SIM_TOOLS: 'process', FERRY_SIM_CRASH_AT_WRITE: String(crashAt) }, reject: false });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), killed: r.signal === 'SIGKILL' };
+  }
+
+  /** `ferry-sim ARGS` killed the same way. */
+  async simCrashing(args: string[], crashAt: number): Promise<Run & { killed: boolean }> {
+    const r = await execa(process.execPath, [FERRY_SIM, '--root', this.root, ...args], { env: { FERRY_SIM_CRASH_AT_WRITE: String(crashAt) }, reject: false });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), killed: r.signal === 'SIGKILL' };
+  }
+
+  /**
+   * Pool chunks of a node's thin pool that its LVs map more often than the chunk's refcount says
+   * (mapped while free, or shared without a reference): a pool in good order has none.
+   */
+  overMappedChunks(node: string, vgName = 'vg', pool = 'thinpool'): { id: number; refs: number; refcount: number }[] {
+    const nodeDir = path.join(this.root, node);
+    const vg = loadState(nodeDir).vgs[vgName]!;
+    const files = poolFiles(nodeDir, vgName, pool);
+    const meta = PoolMeta.read(files.meta);
+    const refs = new Map<number, number>();
+    for (const lv of Object.values(vg.lvs)) {
+      if (lv.kind !== 'thin' || lv.pool !== pool || lv.thinId === undefined) continue;
+      if (!fs.existsSync(mapPath(files, lv.thinId))) continue; // half removed: it maps nothing
+      for (const id of readMap(mapPath(files, lv.thinId))) if (id !== 0) refs.set(id, (refs.get(id) ?? 0) + 1);
+    }
+    return [...refs].filter(([id, n]) => n > meta.refcounts[id]!).map(([id, n]) => ({ id, refs: n, refcount: meta.refcounts[id]! }));
   }
 
   async sim(args: string[]): Promise<Run> {
