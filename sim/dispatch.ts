@@ -5,7 +5,7 @@ import { takeFault } from './faults.js';
 import { simNodeDir } from './paths.js';
 import { createContext, ToolExit, type OutputSink } from './tool.js';
 import { tools } from './tools.js';
-import { sleepSync } from './sync-io.js';
+import { armCrash, crashAtWriteFromEnv, sleepSync } from './sync-io.js';
 
 /** Runs `tool args...`; writes its stdout/stderr to `sink`; resolves with its exit code. */
 export async function runTool(argv: string[], sink: OutputSink): Promise<number> {
@@ -27,6 +27,7 @@ export async function runTool(argv: string[], sink: OutputSink): Promise<number>
     say(`${tool}: ${(e as Error).message}\n`);
     return 1;
   }
+  armCrash(null); // taking the fault is not the tool's own write
   const fault = takeFault(nodeDir, tool, args);
   if (fault) {
     if (fault.delayMs && fault.delayMs > 0) sleepSync(fault.delayMs);
@@ -42,6 +43,7 @@ export async function runTool(argv: string[], sink: OutputSink): Promise<number>
   }
   const mod = await load();
   const ctx = createContext(tool, nodeDir, sink);
+  armCrash(fault?.crashAtWrite ?? crashAtWriteFromEnv());
   try {
     const code = await mod.main(args, ctx);
     ctx.flush();
@@ -56,5 +58,7 @@ export async function runTool(argv: string[], sink: OutputSink): Promise<number>
     ctx.flush();
     say(`${tool}: internal error of the simulation: ${(e as Error).stack ?? String(e)}\n`);
     return 70;
+  } finally {
+    armCrash(null); // a tool server's worker runs the next call unarmed
   }
 }

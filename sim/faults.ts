@@ -25,6 +25,8 @@ export interface Fault {
   delayMs?: number;
   /** Never return (until killed). */
   hang?: boolean;
+  /** Run the tool, but kill it just before its Nth write of host state (sim/sync-io.ts crashPoint). */
+  crashAtWrite?: number | null;
 }
 
 export interface FaultsFile {

@@ -1,7 +1,7 @@
 // Small synchronous I/O helpers for the simulated tools: large buffered reads/writes on fds, and a
 // sleep that does not spin.
 import fs from 'node:fs';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -14,21 +14,32 @@ function isAgain(e: unknown): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
-let writesBeforeCrash: number | null | undefined;
+/** FERRY_SIM_CRASH_AT_WRITE=N of this process's (or tool call's) environment, or null. */
+export function crashAtWriteFromEnv(): number | null {
+  const n = Number(process.env.FERRY_SIM_CRASH_AT_WRITE);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+let writesBeforeCrash: number | null = crashAtWriteFromEnv();
 
 /**
- * Fault hook of the crash tests: with FERRY_SIM_CRASH_AT_WRITE=N the process kills itself (SIGKILL)
- * just before its Nth write or removal of simulated host state (data, thin metadata, state files), so a test can
- * stop a tool at every point of an operation and check what a later command finds.
+ * Arms the crash hook: the tool dies just before its Nth write or removal of simulated host state
+ * (data, thin metadata, state files), as a process killed at that point would; null disarms. Set from
+ * FERRY_SIM_CRASH_AT_WRITE, or per call by a `ferry-sim fault add ... --crash-at-write N`.
  */
+export function armCrash(n: number | null): void {
+  writesBeforeCrash = n;
+}
+
+/** Called before every write of host state: dies here when the armed count runs out. */
 export function crashPoint(): void {
-  if (writesBeforeCrash === undefined) {
-    const n = Number(process.env.FERRY_SIM_CRASH_AT_WRITE);
-    writesBeforeCrash = Number.isInteger(n) && n > 0 ? n : null;
-  }
   if (writesBeforeCrash === null) return;
   writesBeforeCrash -= 1;
-  if (writesBeforeCrash === 0) process.kill(process.pid, 'SIGKILL');
+  if (writesBeforeCrash > 0) return;
+  writesBeforeCrash = null;
+  if (isMainThread) process.kill(process.pid, 'SIGKILL');
+  // a tool server's worker thread: ends this call only (no finally runs), as a killed process would
+  process.exit(137);
 }
 
 /** Writes all of `buf` to `fd` (a file, a pipe or a tty), retrying short writes and EAGAIN. */

@@ -74,8 +74,10 @@ export async function startToolServer(opts: { simRoot: string }): Promise<ToolSe
   let served = 0;
   let closed = false;
 
+  const threadIds = new WeakMap<Worker, number>(); // worker.threadId reads -1 once it has exited
   const spawnWorker = (): Worker => {
     const w = new Worker(workerUrl);
+    threadIds.set(w, w.threadId);
     all.add(w);
     w.once('exit', () => all.delete(w));
     return w;
@@ -92,7 +94,7 @@ export async function startToolServer(opts: { simRoot: string }): Promise<ToolSe
     else idle.push(w);
   };
   const discard = (w: Worker): void => {
-    const tid = w.threadId;
+    const tid = threadIds.get(w)!;
     all.delete(w);
     void w.terminate().then(() => releaseLocksOfThread(opts.simRoot, tid));
     const next = waiting.shift();
@@ -153,14 +155,25 @@ export async function startToolServer(opts: { simRoot: string }): Promise<ToolSe
           all.delete(w);
           answer(conn, { code: 70, out: new Uint8Array(), err: Buffer.from(`sim tool server: worker failed: ${e.message}\n`) });
         };
+        // the call died in its thread (a --crash-at-write fault): answer as a killed process (137)
+        const onExit = () => {
+          if (done) return;
+          done = true;
+          cleanup();
+          releaseLocksOfThread(opts.simRoot, threadIds.get(w)!);
+          discard(w);
+          answer(conn, { code: 137, out: new Uint8Array(), err: new Uint8Array() });
+        };
         const cleanup = () => {
           conn.off('close', onGone);
           w.off('message', onReply);
           w.off('error', onError);
+          w.off('exit', onExit);
         };
         conn.once('close', onGone);
         w.on('message', onReply);
         w.once('error', onError);
+        w.once('exit', onExit);
         w.postMessage(request);
       });
     });

@@ -1,11 +1,13 @@
 // The faults a chaos trial injects while an operation runs, each with its healing: kill -9 of an
 // agent or of the controller (then started again), a restart of the Temporal server or of the S3
-// server, a host command failing (`ferry-sim fault`), a thin pool nearly full, a network cut.
+// server, a host command failing (`ferry-sim fault`), a host command killed mid-way (at one of its
+// writes of host state: the kill that once left a thin pool sharing a chunk between two LVs), a thin
+// pool nearly full, a network cut.
 import type { TestCluster } from '../../test/harness/cluster.js';
 import type { Rng } from './rng.js';
 import type { ChaosServices } from './services.js';
 
-export const FAULT_KINDS = ['agent-kill', 'controller-kill', 'temporal-restart', 's3-restart', 'host-command', 'pool-full', 'net-cut'] as const;
+export const FAULT_KINDS = ['agent-kill', 'controller-kill', 'temporal-restart', 's3-restart', 'host-command', 'tool-crash', 'pool-full', 'net-cut'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -18,6 +20,9 @@ export interface Fault {
 
 /** Host commands a fault makes fail once (words that must appear in the call). */
 const HOST_COMMANDS: string[][] = [['lvcreate'], ['lvremove'], ['drbdadm', 'adjust'], ['drbdadm', 'create-md'], ['drbdsetup', 'status'], ['thin_send'], ['thin_recv'], ['lvs']];
+
+/** Host commands that change host state, killed by a `tool-crash` fault before one of their writes. */
+const STATE_WRITERS: string[][] = [['drbdsetup', 'status'], ['drbdadm', 'status'], ['drbdadm', 'adjust'], ['lvcreate'], ['lvremove'], ['thin_recv']];
 
 async function sim(cluster: TestCluster, args: string[]): Promise<void> {
   const r = await cluster.sim(args);
@@ -57,6 +62,18 @@ export function chooseFault(rng: Rng, cluster: TestCluster, services: ChaosServi
       return {
         kind, what: `${kind} ${node} ${cmd.join(' ')}`,
         inject: () => sim(cluster, ['fault', 'add', node, ...cmd, '--times', '1', '--exit-code', '5', '--stderr', 'chaos: injected failure']),
+        heal: async () => {
+          await sleep();
+          await sim(cluster, ['fault', 'clear', node]);
+        },
+      };
+    }
+    case 'tool-crash': {
+      const cmd = rng.pick(STATE_WRITERS);
+      const at = rng.int(1, 6);
+      return {
+        kind, what: `${kind} ${node} ${cmd.join(' ')} (killed before write ${at})`,
+        inject: () => sim(cluster, ['fault', 'add', node, ...cmd, '--times', '2', '--crash-at-write', String(at)]),
         heal: async () => {
           await sleep();
           await sim(cluster, ['fault', 'clear', node]);

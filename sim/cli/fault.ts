@@ -18,7 +18,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--stdout <text>', 'stdout of the failing call')
     .option('--delay-ms <ms>', 'delay before failing or running normally', parseInteger)
     .option('--hang', 'never return (until killed)')
-    .action((node: string, command: string[], o: { times?: number; exitCode?: number; stderr?: string; stdout?: string; delayMs?: number; hang?: boolean }) => {
+    .option('--crash-at-write <n>', 'run the call but kill it just before its Nth write of host state', parseInteger)
+    .action((node: string, command: string[], o: { times?: number; exitCode?: number; stderr?: string; stdout?: string; delayMs?: number; hang?: boolean; crashAtWrite?: number }) => {
       const f = addFault(simNodeDir(node, globals().root), {
         command: command.join(' '),
         remaining: o.times ?? null,
@@ -27,6 +28,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         stdout: o.stdout,
         delayMs: o.delayMs,
         hang: o.hang ?? false,
+        crashAtWrite: o.crashAtWrite ?? null,
       });
       process.stdout.write(`${f.id}\n`);
     });

@@ -87,6 +87,19 @@ describe('the tool server', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
+  it('answers a call killed mid-way by a --crash-at-write fault as a killed process (137), frees its lock, and keeps serving', async () => {
+    expectOk(await viaServer.tool(N, 'lvcreate', ['-V', '8M', '-T', 'vg/thinpool', '-n', 'crashy']));
+    // the first write of lvremove's state: killed before the LV is gone
+    expectOk(await viaServer.sim(['fault', 'add', N, 'lvremove', '--times', '1', '--crash-at-write', '1']));
+    const killed = await viaServer.tool(N, 'lvremove', ['-f', 'vg/crashy']);
+    expect(killed.exitCode).toBe(137);
+    expect(fs.existsSync(path.join(viaServer.root, N, 'lock'))).toBe(false);
+    expect(expectOk(await viaServer.tool(N, 'lvs', ['--noheadings', '-o', 'lv_name', 'vg/crashy'])).stdout.trim()).toBe('crashy');
+    // the next call runs unarmed, in a new worker
+    expectOk(await viaServer.tool(N, 'lvremove', ['-f', 'vg/crashy']));
+    expect((await viaServer.tool(N, 'lvs', ['vg/crashy'])).exitCode).toBe(5);
+  });
+
   it('streams thin_send byte for byte as the process does, the data copied by the caller (dd), not by Node', async () => {
     const sha = async (c: SimCluster, args: string[]): Promise<string> => {
       const r = await execa('thin_send', args, { env: c.env(N), encoding: 'buffer', reject: false });
