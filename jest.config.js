@@ -15,6 +15,8 @@ const common = {
 
 export default {
   testTimeout: 180000,
+  // the default output, and a reporter that keeps the run directory of a failed integration story
+  reporters: ['default', '<rootDir>/test/harness/failure-reporter.mjs'],
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'], testMatch: ['**/*.test.ts'] },

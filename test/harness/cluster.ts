@@ -2,7 +2,8 @@
 // own catalog and simulated hosts, a real controller process and one real agent process per node.
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { expect } from '@jest/globals';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { FerryClient } from '../../client/ferry-client.js';
@@ -75,6 +76,8 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
   const runDir = process.env.FERRY_TEST_RUN_DIR;
   if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
   const dir = mkdtempSync(join(runDir, 'cluster-'));
+  // which story this cluster is, for global-teardown.mjs when the story fails
+  writeFileSync(join(dir, 'story'), `${expect.getState().testPath ?? 'unknown'}\n`);
   const namespace = `ferry-${dir.split('-').pop()!.toLowerCase()}`;
   await createNamespace(temporalAddress, namespace);
   const env: ClusterEnv = {
