@@ -14,7 +14,7 @@ import { baseBackupIdOf, dataKeysOf, ferryVolumeOf, sourcePoolsOf, type BackupMe
 import { resolveRestorePools, storPoolMapFromJson } from '../core/backup-restore-pools.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
 import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
-import { DISKLESS_POOL, type Catalog, type RemoteRecord } from '../activities/controller/catalog/index.js';
+import { DISKLESS_POOL, type Catalog, type RemoteRecord } from '../catalog/index.js';
 import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
 import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
 import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../activities/node/backup/secret-box.js';

@@ -11,7 +11,7 @@ import { connectionStatus } from '../core/node-state.js';
 import { operationMetadata } from '../core/operations.js';
 import { validateProperty, type PropLevel } from '../core/properties.js';
 import { parseInput } from '../core/validation.js';
-import type { Catalog } from '../activities/controller/catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { planEvacuation } from '../activities/controller/evacuation.js';
 import { apiError, apiSuccess } from './linstor-shapes.js';
 import { failureMessage } from './operations.js';

@@ -1,7 +1,7 @@
 // JSON shapes of LINSTOR's REST API (/v1/...) that ferry answers with, so LINSTOR clients can read them.
 import { connectionStatus, type NodeRecord } from '../core/node-state.js';
-import type { StoragePoolRecord } from '../activities/controller/catalog/pools.js';
-import type { ResourceDefinitionRecord, ResourceRecord, VolumeDefinitionRecord } from '../activities/controller/catalog/resources.js';
+import type { StoragePoolRecord } from '../catalog/pools.js';
+import type { ResourceDefinitionRecord, ResourceRecord, VolumeDefinitionRecord } from '../catalog/resources.js';
 
 /** LINSTOR's ApiCallRc severity masks (64-bit, sent as signed numbers). */
 export const RC_MASK_ERROR = -4611686018427387904; // 0xC000000000000000

@@ -12,7 +12,7 @@ import {
   autoPlaceOptionsSchema, parseInput, propertyKeySchema, propertyValueSchema, resourceDefinitionNameSchema, resourceGroupCreateSchema,
   nodeNameSchema, resourceGroupNameSchema, sizeSchema, spawnResourcesSchema, storagePoolNameSchema, volumeNumberSchema,
 } from '../core/validation.js';
-import type { Catalog, PropertyTarget, ResourceGroupRecord, SelectFilter } from '../activities/controller/catalog/index.js';
+import type { Catalog, PropertyTarget, ResourceGroupRecord, SelectFilter } from '../catalog/index.js';
 import { placementRequestOf, planPlacement } from '../activities/controller/resources.js';
 import { placeInputOf } from '../activities/controller/resource-groups.js';
 import { apiError } from './linstor-shapes.js';

@@ -9,8 +9,8 @@ import { workflowIds } from '../core/operations.js';
 import {
   parseInput, resourceCreateSchema, resourceDefinitionCreateSchema, storagePoolCreateSchema, volumeDefinitionCreateSchema,
 } from '../core/validation.js';
-import { DISKLESS_POOL, type Catalog } from '../activities/controller/catalog/index.js';
-import { disklessPool } from '../activities/controller/catalog/pools.js';
+import { DISKLESS_POOL, type Catalog } from '../catalog/index.js';
+import { disklessPool } from '../catalog/pools.js';
 import { placementRequestOf, planPlacement, type PlaceResourceInput } from '../activities/controller/resources.js';
 import { listParam } from './linstor-compat-routes.js';
 import { apiError, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';

@@ -12,7 +12,7 @@ import {
   applySchedule, formatRetentionDuration, levelOf, resolveForResource, scheduleCreateSchema, scheduleEnablementSchema, scheduleModifySchema, scheduleWorkflowIds,
   type ScheduleRecord,
 } from '../core/schedules.js';
-import type { Catalog } from '../activities/controller/catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { apiError } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 

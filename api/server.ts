@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { controllerTaskQueue } from '../core/config.js';
 import { operationMetadata, workflowIds } from '../core/operations.js';
-import type { Catalog } from '../activities/controller/catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import type { Logger } from '../worker/logger.js';
 import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
 import { nodeCreateBody } from './schemas.js';

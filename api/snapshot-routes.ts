@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
 import { parseInput, resourceDefinitionNameSchema, snapshotCreateSchema, snapshotNameSchema } from '../core/validation.js';
-import type { Catalog, SnapshotRecord } from '../activities/controller/catalog/index.js';
+import type { Catalog, SnapshotRecord } from '../catalog/index.js';
 import { apiError } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 

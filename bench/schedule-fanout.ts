@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { startTemporal } from '../scripts/stack.js';
-import { Catalog } from '../activities/controller/catalog/index.js';
+import { Catalog } from '../catalog/index.js';
 import { FERRY_BIN, startController } from '../sim/launcher.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -8,7 +8,7 @@ import { buildApi } from '../api/server.js';
 import { startAutoEvict } from './auto-evict.js';
 import { controllerTaskQueue, type FerryConfig } from '../core/config.js';
 import { createControllerActivities } from '../activities/controller/activities.js';
-import { Catalog } from '../activities/controller/catalog/index.js';
+import { Catalog } from '../catalog/index.js';
 import type { ErrorReportInput } from '../core/error-report.js';
 import { loadConfig } from './config-file.js';
 import { createLogger } from './logger.js';

@@ -23,7 +23,7 @@ import type { BackupPlan, RestoreChain } from '../activities/controller/backups.
 import type { BackupNodeActivities, ShipVolumeResult } from '../activities/node/backups.js';
 import type { SnapshotNodeActivities } from '../activities/node/snapshots.js';
 import type { ResourceNodeActivities } from '../activities/node/resources.js';
-import type { RemoteChanges, RemoteRecord } from '../activities/controller/catalog/remotes.js';
+import type { RemoteChanges, RemoteRecord } from '../catalog/remotes.js';
 import { buildBackupMeta } from '../core/backup-meta.js';
 import type { BackupSelector } from '../core/backup-selection.js';
 import { snapshotLvOf } from '../core/backup-operations.js';

@@ -10,7 +10,7 @@
 //     `drbdadm resize` on one node, then the catalog records the size.
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
-import type { PropertyTarget, SelectFilter } from '../activities/controller/catalog/resource-groups.js';
+import type { PropertyTarget, SelectFilter } from '../catalog/resource-groups.js';
 import type { ResizeNodeActivities } from '../activities/node/resize.js';
 import { nodeQueueFor } from '../core/operations.js';
 import { drbdOptionOfKey } from '../core/drbd-props.js';

@@ -1,7 +1,7 @@
 // Controller activities: the only code that changes the catalog. Built by a factory that closes
 // over the catalog, so tests and the controller worker pass the real one.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Catalog, HostInventory } from './catalog/index.js';
+import type { Catalog, HostInventory } from '../../catalog/index.js';
 import { createStoragePoolActivities } from './storage-pools.js';
 import { createResourceActivities } from './resources.js';
 import { createEvacuationActivities } from './evacuation.js';

@@ -4,7 +4,7 @@
 // the next snapshot name and the automatic snapshots that exist.
 import { Context } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import type { Catalog } from './catalog/index.js';
+import type { Catalog } from '../../catalog/index.js';
 import { AUTO_SNAPSHOT_SCHEDULE_PREFIX, autoSnapshotIds, autoSnapshotSettings, isAutoSnapshot, nextAutoSnapshotName, type AutoSnapshotSettings } from '../../core/auto-snapshot.js';
 import { operationMetadata } from '../../core/operations.js';
 

@@ -7,7 +7,7 @@ import { metaKeyOf } from '../../core/backup-names.js';
 import { dataKeysOf } from '../../core/backup-meta.js';
 import type { DoctorCatalogView, RemoteReport } from '../../core/doctor.js';
 import { connectionStatus } from '../../core/node-state.js';
-import type { Catalog } from './catalog/index.js';
+import type { Catalog } from '../../catalog/index.js';
 import { remoteAccess, s3ForRemote } from './backups.js';
 import { listBackups, listUnfinishedUploads, objectSize, readBackupMeta } from './s3/index.js';
 import { abortUpload } from '../node/backup/upload.js';

@@ -7,13 +7,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { autoEvictDecision, minReplicaCountOf, type AutoEvictScan } from '../../core/auto-evict.js';
 import { planEvacuation as planEvacuationSteps, planReplicaMove, type EvacuationPlanInput, type RecordedMove, type ReplicaRules } from '../../core/evacuation-plan.js';
 import type { NodeRecord } from '../../core/node-state.js';
-import type { Catalog } from './catalog/index.js';
-import { DISKLESS_POOL } from './catalog/pools.js';
-import type { EvacuationKind } from './catalog/evacuations.js';
+import type { Catalog } from '../../catalog/index.js';
+import { DISKLESS_POOL } from '../../catalog/pools.js';
+import type { EvacuationKind } from '../../catalog/evacuations.js';
 import { placementCluster } from './placement.js';
 import { DEFAULT_PLACE_COUNT } from './resource-groups.js';
 
-export type { EvacuationKind } from './catalog/evacuations.js';
+export type { EvacuationKind } from '../../catalog/evacuations.js';
 export type { AutoEvictNodeStatus, AutoEvictScan } from '../../core/auto-evict.js';
 
 /** How many resources one evacuation moves at once unless told otherwise. */

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { placeReplicas, prepareCluster, type PlacementCluster, type PlacementRequest, type PlacementResult, type PlacedResource, type PlacementStoragePool } from '../../core/autoplacer.js';
 import { FerryError } from '../../core/errors.js';
 import { connectionStatus } from '../../core/node-state.js';
-import type { Catalog } from './catalog/index.js';
+import type { Catalog } from '../../catalog/index.js';
 
 export type { PlacementRequest, PlacementResult } from '../../core/autoplacer.js';
 

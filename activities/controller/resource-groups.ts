@@ -4,7 +4,7 @@
 // validated by the API (core/properties.ts checkProperty) before the workflow started.
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
-import type { Catalog, PropertyTarget, SelectFilter } from './catalog/index.js';
+import type { Catalog, PropertyTarget, SelectFilter } from '../../catalog/index.js';
 import type { PlaceResourceInput } from './resources.js';
 
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });

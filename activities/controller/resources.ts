@@ -4,8 +4,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
 import type { AuxMatchInput } from '../../core/autoplacer.js';
-import type { Catalog, ResourceFlag } from './catalog/index.js';
-import { DEFAULT_RESOURCE_GROUP } from './catalog/resources.js';
+import type { Catalog, ResourceFlag } from '../../catalog/index.js';
+import { DEFAULT_RESOURCE_GROUP } from '../../catalog/resources.js';
 import { asFailure, planPlacement } from './placement.js';
 import type { DrbdResourceOptions } from '../../core/drbd-config.js';
 import { drbdOptionsFromProps } from '../../core/drbd-props.js';

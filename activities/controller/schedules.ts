@@ -8,8 +8,8 @@ import {
 } from '@temporalio/client';
 import type { BackupCreateInput, ScheduledBackupOutcome } from '../../workflows/backups.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Catalog } from './catalog/index.js';
-import type { ScheduleRunRecord } from './catalog/schedules.js';
+import type { Catalog } from '../../catalog/index.js';
+import type { ScheduleRunRecord } from '../../catalog/schedules.js';
 import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { operationMetadata } from '../../core/operations.js';

@@ -3,8 +3,8 @@
 // workflow (the workflow id is recorded as the holder / creator).
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
-import type { Catalog, SnapshotRecord } from './catalog/index.js';
-import { DEFAULT_RESOURCE_GROUP } from './catalog/resources.js';
+import type { Catalog, SnapshotRecord } from '../../catalog/index.js';
+import { DEFAULT_RESOURCE_GROUP } from '../../catalog/resources.js';
 
 /** What a snapshot workflow needs on the nodes: per node, its VG and the volumes' LVs. */
 export interface SnapshotPlan {

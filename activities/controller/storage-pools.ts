@@ -1,6 +1,6 @@
 // Controller activities for storage pools: record a pool the node's host has shown to exist.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Catalog } from './catalog/index.js';
+import type { Catalog } from '../../catalog/index.js';
 
 export interface StoragePoolSpec {
   node: string;

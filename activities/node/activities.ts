@@ -1,6 +1,6 @@
 // Node activities: run on the agent of one host, on that host's task queue, and apply or report
 // host state. Each is idempotent.
-import type { HostInventory } from '../controller/catalog/nodes.js';
+import type { HostInventory } from '../../catalog/nodes.js';
 import { listLogicalVolumes, listVolumeGroups } from './host/lvm.js';
 
 export function createNodeActivities(deps: { node: string; now?: () => number }) {

@@ -20,7 +20,7 @@ import { listUploadedParts } from '../../activities/node/backup/upload.js';
 import { listObjects, listUnfinishedUploads } from '../../activities/controller/s3/index.js';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { openDrbdDevice } from '../../sim/drbd/device.js';
-import { Catalog } from '../../activities/controller/catalog/index.js';
+import { Catalog } from '../../catalog/index.js';
 
 const nodes = ['node1', 'node2', 'node3'];
 const s3cfg = s3ConfigFromEnv();

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { buildApi } from '../../api/server.js';
-import { Catalog } from '../../activities/controller/catalog/index.js';
+import { Catalog } from '../../catalog/index.js';
 import { resolveConfig } from '../../core/config.js';
 import { createLogger } from '../../worker/logger.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';

@@ -4,7 +4,7 @@
 // distinct DRBD node ids, as if nothing had happened.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { Catalog } from '../../activities/controller/catalog/index.js';
+import { Catalog } from '../../catalog/index.js';
 import { createResourceActivities } from '../../activities/controller/resources.js';
 import { simAgentEnv } from '../../sim/launcher.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { openSecret, sealSecret, SecretDecryptError, MasterPassphraseMissingError } from '../../activities/node/backup/secret-box.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../../worker/payload-codec.js';
-import { Catalog } from '../../activities/controller/catalog/index.js';
+import { Catalog } from '../../catalog/index.js';
 
 describe('sealed secrets', () => {
   it('round-trip with the passphrase, never contain the clear text, and refuse another passphrase', () => {

@@ -2,9 +2,9 @@
 // resource, idempotent creation, the per-resource lock. On an in-memory SQLite catalog and on a
 // PostgreSQL catalog (a fresh database per test on the server of test/harness/postgres.ts).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Catalog } from '../../activities/controller/catalog/index.js';
-import { migrate } from '../../activities/controller/catalog/schema.js';
-import { firstFree } from '../../activities/controller/catalog/resources.js';
+import { Catalog } from '../../catalog/index.js';
+import { migrate } from '../../catalog/schema.js';
+import { firstFree } from '../../catalog/resources.js';
 import { usePostgres, type PostgresServer } from '../harness/postgres.js';
 
 let catalog: Catalog;

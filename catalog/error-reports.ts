@@ -1,7 +1,7 @@
 // Error reports in the catalog (migration 7): one row per distinct failure; a repeat of the same
 // failure (a retried attempt) counts up and moves last_at.
 import type { Db, Row } from './db.js';
-import { errorFingerprint, errorReportId, type ErrorReport, type ErrorReportInput } from '../../../core/error-report.js';
+import { errorFingerprint, errorReportId, type ErrorReport, type ErrorReportInput } from '../core/error-report.js';
 
 function toReport(r: Row): ErrorReport {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));

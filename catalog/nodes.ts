@@ -1,5 +1,5 @@
 // Nodes and their storage-pool inventory in the catalog.
-import type { NodeFlag, NodeRecord } from '../../../core/node-state.js';
+import type { NodeFlag, NodeRecord } from '../core/node-state.js';
 import type { Db, Row } from './db.js';
 
 export interface HostThinPool {

@@ -2,7 +2,7 @@
 // resource-group or resource-definition level, the last scheduled run per (remote, schedule,
 // resource), and which backups a schedule made (what its retention may delete).
 import type { Db, Row } from './db.js';
-import type { EnableLevel, EnablementRecord, OnFailure, ScheduleRecord } from '../../../core/schedules.js';
+import type { EnableLevel, EnablementRecord, OnFailure, ScheduleRecord } from '../core/schedules.js';
 
 export interface ScheduleRunRecord {
   remote: string;

@@ -2,7 +2,7 @@
 // being evacuated or evicted, one row per resource move (the replacement chosen for a replica on
 // that node, so a retried or re-issued evacuation reuses it instead of placing another), and the
 // controller's properties.
-import type { NodeFlag } from '../../../core/node-state.js';
+import type { NodeFlag } from '../core/node-state.js';
 import type { Db, Row } from './db.js';
 
 export type EvacuationKind = 'evacuate' | 'evict';

@@ -3,7 +3,7 @@
 // that `set-property` changes: resource groups, resource definitions, resources, storage pools,
 // and the controller's (read only here: the controller level of the effective view).
 import type { Db, Row } from './db.js';
-import type { AuxMatchInput } from '../../../core/autoplacer.js';
+import type { AuxMatchInput } from '../core/autoplacer.js';
 
 /** What a resource group tells the autoplacer (LINSTOR's AutoSelectFilter). */
 export interface SelectFilter {
