@@ -16,9 +16,9 @@ import { backupWorkflowIds } from '../core/backup-operations.js';
 import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
 import { DISKLESS_POOL, type Catalog, type RemoteRecord } from '../catalog/index.js';
 import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
-import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../activities/controller/s3/index.js';
-import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../activities/node/backup/secret-box.js';
-import { S3OperationError } from '../activities/node/backup/s3.js';
+import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../bucket/index.js';
+import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../bucket/secret-box.js';
+import { S3OperationError } from '../bucket/s3.js';
 import { apiError } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { EncryptionCodec } from '../worker/payload-codec.js';
-import { masterPassphrase } from '../activities/node/backup/secret-box.js';
+import { masterPassphrase } from '../bucket/secret-box.js';
 import { apiError } from './linstor-shapes.js';
 
 const payloadsSchema = z.object({

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startS3 } from '../scripts/stack.js';
-import { createS3Client } from '../activities/node/backup/s3.js';
+import { createS3Client } from '../bucket/s3.js';
 import { shipToS3 } from '../activities/node/backup/pipeline.js';
 import { SimCluster, expectOk } from '../test/sim/lvm-helpers.js';
 

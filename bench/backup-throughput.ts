@@ -23,8 +23,8 @@ import { execa } from 'execa';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startS3 } from '../scripts/stack.js';
-import { createS3Client } from '../activities/node/backup/s3.js';
-import { uploadStream } from '../activities/node/backup/upload.js';
+import { createS3Client } from '../bucket/s3.js';
+import { uploadStream } from '../bucket/upload.js';
 import { restoreFromS3, shipToS3, type ShipResult } from '../activities/node/backup/pipeline.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 // Remotes (S3 targets of backups), the last backup of each resource to each remote (the base of
 // the next incremental one), and backup shipping slots per node (MaxConcurrentBackupsPerNode).
 // A remote's access key and secret key are stored sealed (AES-256-GCM, key from the master
-// passphrase; see activities/node/backup/secret-box.ts): this store never sees them in clear.
+// passphrase; see bucket/secret-box.ts): this store never sees them in clear.
 import type { Db, Row, SqlValue } from './db.js';
 
 export interface RemoteRecord {

@@ -5,7 +5,7 @@
 // passphrase (FERRY_MASTER_PASSPHRASE), which the controller and every agent share. Without a
 // passphrase the codec is not installed (plain payloads, as before).
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { decryptBytes, deriveKey, encryptBytes, masterPassphrase } from '../activities/node/backup/secret-box.js';
+import { decryptBytes, deriveKey, encryptBytes, masterPassphrase } from '../bucket/secret-box.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID = 'ferry-master-v1';

@@ -10,12 +10,10 @@ import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../c
 import { baseBackupIdOf, dataKeysOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from '../../catalog/index.js';
 import type { RemoteChanges, SlotAnswer } from '../../catalog/remotes.js';
-import { createS3Client } from '../node/backup/s3.js';
-import { openSecret } from '../node/backup/secret-box.js';
+import { createS3Client } from '../../bucket/s3.js';
+import { openSecret } from '../../bucket/secret-box.js';
 import { backupFailure } from '../node/backup/failures.js';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { s3Call } from '../node/backup/s3.js';
-import { abortUnfinishedUploads, deleteBackup, listBackups, readBackupMeta, writeBackupMeta, objectSize } from './s3/index.js';
+import { abortUnfinishedUploads, deleteBackup, deleteObject, listBackups, readBackupMeta, writeBackupMeta, objectSize } from '../../bucket/index.js';
 
 /** What a node needs to reach a remote: keys still sealed (the agent opens them with the master passphrase). */
 export interface RemoteAccess {
@@ -345,7 +343,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
         const removed: string[] = [];
         for (const key of [metaKeyOf(input.id), ...input.dataKeys]) {
           if ((await objectSize(s3, r.bucket, key)) === undefined) continue;
-          await s3Call({ s3, operation: 'DeleteObject', bucket: r.bucket, key }, () => s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: key })));
+          await deleteObject(s3, r.bucket, key);
           removed.push(key);
         }
         for (const key of input.dataKeys) {
@@ -362,7 +360,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
       return withS3(r, async (s3) => {
         const size = await objectSize(s3, r.bucket, input.key);
         if (size === undefined) throw fail('NotFoundError', `object '${input.key}' not found in bucket '${r.bucket}'`);
-        await s3Call({ s3, operation: 'DeleteObject', bucket: r.bucket, key: input.key }, () => s3.send(new DeleteObjectCommand({ Bucket: r.bucket, Key: input.key })));
+        await deleteObject(s3, r.bucket, input.key);
         return { backups: [], keys: [input.key] };
       });
     },

@@ -2,17 +2,15 @@
 // and each remote's bucket (uncommitted backups, unfinished uploads, .meta without data), plus
 // the S3 removals and the catalog re-check `doctor --repair` makes.
 import { ApplicationFailure } from '@temporalio/activity';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { metaKeyOf } from '../../core/backup-names.js';
 import { dataKeysOf } from '../../core/backup-meta.js';
 import type { DoctorCatalogView, RemoteReport } from '../../core/doctor.js';
 import { connectionStatus } from '../../core/node-state.js';
 import type { Catalog } from '../../catalog/index.js';
 import { remoteAccess, s3ForRemote } from './backups.js';
-import { listBackups, listUnfinishedUploads, objectSize, readBackupMeta } from './s3/index.js';
-import { abortUpload } from '../node/backup/upload.js';
+import { deleteObject, listBackups, listUnfinishedUploads, objectSize, readBackupMeta } from '../../bucket/index.js';
+import { abortUpload } from '../../bucket/upload.js';
 import { backupFailure } from '../node/backup/failures.js';
-import { s3Call } from '../node/backup/s3.js';
 
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
@@ -121,7 +119,7 @@ export function createDoctorActivities(deps: { catalog: Catalog; now?: () => num
       return withRemote(input.remote, async (s3, bucket) => {
         if ((await objectSize(s3, bucket, metaKeyOf(input.id))) !== undefined) return 'committed';
         for (const key of input.keys) {
-          await s3Call({ s3, operation: 'DeleteObject', bucket, key }, () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+          await deleteObject(s3, bucket, key);
         }
         return 'deleted';
       });

@@ -13,7 +13,7 @@ import type { ScheduleRunRecord } from '../../catalog/schedules.js';
 import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { operationMetadata } from '../../core/operations.js';
-import { listBackups, readBackupMeta } from './s3/index.js';
+import { listBackups, readBackupMeta } from '../../bucket/index.js';
 import { baseBackupIdOf } from '../../core/backup-meta.js';
 import { remoteAccess, s3ForRemote } from './backups.js';
 

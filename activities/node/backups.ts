@@ -9,10 +9,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { RemoteAccess } from '../controller/backups.js';
-import { createS3Client } from './backup/s3.js';
-import { openSecret } from './backup/secret-box.js';
+import { createS3Client } from '../../bucket/s3.js';
+import { openSecret } from '../../bucket/secret-box.js';
 import { restoreFromS3, shipToS3 } from './backup/pipeline.js';
-import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from './backup/upload.js';
+import { UploadAbortedError, type UploadedPart, DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../../bucket/upload.js';
 import { backupFailure, backupFailureReason } from './backup/failures.js';
 import { observeBackupTransfer } from './backup/observer.js';
 import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';

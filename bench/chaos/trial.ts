@@ -4,7 +4,7 @@
 // invariants (bench/chaos/invariants.ts).
 import { Client, Connection } from '@temporalio/client';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../activities/node/backup/s3.js';
+import { createS3Client } from '../../bucket/s3.js';
 import { ferryDataConverter } from '../../worker/payload-codec.js';
 import { startTestCluster, type TestCluster } from '../../test/harness/cluster.js';
 import type { Operation } from '../../client/ferry-client.js';

@@ -12,13 +12,13 @@ import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, He
 import { backupId, dataKey, metaKey } from '../../core/backup-names.js';
 import { buildBackupMeta, type BackupMeta } from '../../core/backup-meta.js';
 import { restoreFromS3, shipToS3 } from '../../activities/node/backup/pipeline.js';
-import { ChecksumMismatchError, downloadStream } from '../../activities/node/backup/download.js';
-import { UploadAbortedError, uploadStream } from '../../activities/node/backup/upload.js';
-import { createS3Client } from '../../activities/node/backup/s3.js';
+import { ChecksumMismatchError, downloadStream } from '../../bucket/download.js';
+import { UploadAbortedError, uploadStream } from '../../bucket/upload.js';
+import { createS3Client } from '../../bucket/s3.js';
 import {
   abortUnfinishedUploads, BackupCommitError, BackupHasDependentsError, BackupNotFoundError, deleteBackup, listBackups, listUnfinishedUploads, readBackupMeta,
   verifyBackup, writeBackupMeta,
-} from '../../activities/controller/s3/index.js';
+} from '../../bucket/index.js';
 import { countRequests, createTestBucket, generatorArgv, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 
 let s3: S3Client;

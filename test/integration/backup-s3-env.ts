@@ -2,7 +2,7 @@
 // test file, and a deterministic generator of realistic volume data run as a child process.
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, type S3RemoteConfig } from '../../activities/node/backup/s3.js';
+import { createS3Client, type S3RemoteConfig } from '../../bucket/s3.js';
 
 export function s3ConfigFromEnv(): S3RemoteConfig {
   const endpoint = process.env.FERRY_TEST_S3_ENDPOINT;

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
-import { createS3Client, S3OperationError } from '../../activities/node/backup/s3.js';
-import { UploadAbortedError, uploadStream, type UploadedPart } from '../../activities/node/backup/upload.js';
-import { ChecksumMismatchError, downloadStream } from '../../activities/node/backup/download.js';
+import { createS3Client, S3OperationError } from '../../bucket/s3.js';
+import { UploadAbortedError, uploadStream, type UploadedPart } from '../../bucket/upload.js';
+import { ChecksumMismatchError, downloadStream } from '../../bucket/download.js';
 import { PipelineStageError, restoreFromS3, shipToS3 } from '../../activities/node/backup/pipeline.js';
 import { countRequests, createTestBucket, generatorArgv, MiB, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 

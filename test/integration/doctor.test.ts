@@ -16,7 +16,7 @@ import { lvNames, ok, verifyEverywhere } from '../harness/checks.js';
 import { createTestBucket, s3ConfigFromEnv, s3FromEnv } from './backup-s3-env.js';
 import { renderResourceFile } from '../../core/drbd-config.js';
 import { dataKey } from '../../core/backup-names.js';
-import { listUnfinishedUploads } from '../../activities/controller/s3/index.js';
+import { listUnfinishedUploads } from '../../bucket/index.js';
 import type { DoctorReport, DriftItem } from '../../core/doctor.js';
 import type { DoctorRepairResult } from '../../workflows/doctor.js';
 

@@ -2,7 +2,7 @@
 // catalog's remotes, last-backup records and shipping slots (migration 4) on SQLite.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { openSecret, sealSecret, SecretDecryptError, MasterPassphraseMissingError } from '../../activities/node/backup/secret-box.js';
+import { openSecret, sealSecret, SecretDecryptError, MasterPassphraseMissingError } from '../../bucket/secret-box.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../../worker/payload-codec.js';
 import { Catalog } from '../../catalog/index.js';
 

@@ -2,9 +2,9 @@
 // retry cannot fix (wrong keys, no bucket, a missing or damaged object) fails at once with a clear
 // message, and what it can (network, S3 5xx) is retried.
 import { ApplicationFailure } from '@temporalio/common';
-import { ChecksumMismatchError, ObjectSizeMismatchError } from './download.js';
-import { S3OperationError } from './s3.js';
-import { MasterPassphraseMissingError, SecretDecryptError } from './secret-box.js';
+import { ChecksumMismatchError, ObjectSizeMismatchError } from '../../../bucket/download.js';
+import { S3OperationError } from '../../../bucket/s3.js';
+import { MasterPassphraseMissingError, SecretDecryptError } from '../../../bucket/secret-box.js';
 
 export function backupFailure(e: unknown, remote: string): unknown {
   if (e instanceof ApplicationFailure) return e;

@@ -1,6 +1,6 @@
 // The two data paths of a backup, as processes connected by pipes, no temp files:
-//   ship:    <source argv> | zstd -c -T<threads> -<level>  → multipart upload (upload.ts)
-//   restore: ranged verified download (download.ts) → zstd -d → <sink argv>
+//   ship:    <source argv> | zstd -c -T<threads> -<level>  → multipart upload (bucket/upload.ts)
+//   restore: ranged verified download (bucket/download.ts) → zstd -d → <sink argv>
 // Commands are argument arrays run by execa (no shell). The uncompressed stream never passes
 // through this process: when shipping, the source writes into zstd's stdin directly and zstd counts
 // the bytes it read (its `-vv` summary); when restoring, zstd writes into the sink directly. Relaying
@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa, type ResultPromise } from 'execa';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { UploadAbortedError, uploadStream, type UploadedPart, type UploadResult, type UploadResumeState } from './upload.js';
-import { ChecksumMismatchError, downloadStream, ObjectSizeMismatchError, type DownloadPart } from './download.js';
-import { S3OperationError } from './s3.js';
+import type { S3Client } from '../../../bucket/s3.js';
+import { UploadAbortedError, uploadStream, type UploadedPart, type UploadResult, type UploadResumeState } from '../../../bucket/upload.js';
+import { ChecksumMismatchError, downloadStream, ObjectSizeMismatchError, type DownloadPart } from '../../../bucket/download.js';
+import { S3OperationError } from '../../../bucket/s3.js';
 
 export type Argv = readonly [string, ...string[]];
 export type PipelineStage = 'source' | 'zstd' | 'sink';

@@ -3,14 +3,14 @@
 // `cascade`, and then together with all its descendants (never its parents). The plan is computed first (and is all a dry run returns); deletion removes each
 // backup's .meta first, un-committing it, then its data objects, descendants before ancestors.
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { backupIdOf, parseBackupId } from '../../../core/backup-names.js';
-import { baseBackupIdOf, dataKeysOf } from '../../../core/backup-meta.js';
-import { s3Call } from '../../node/backup/s3.js';
+import { backupIdOf, parseBackupId } from '../core/backup-names.js';
+import { baseBackupIdOf, dataKeysOf } from '../core/backup-meta.js';
+import { s3Call } from './s3.js';
 import { listBackups, type BackupListEntry } from './list.js';
 import { BackupNotFoundError, readBackupMeta } from './meta.js';
-import { describeSelector, NothingSelectedError, selectBackups, type BackupSelector, type SelectableBackup } from '../../../core/backup-selection.js';
+import { describeSelector, NothingSelectedError, selectBackups, type BackupSelector, type SelectableBackup } from '../core/backup-selection.js';
 
-export { DependentBackupsError as BackupHasDependentsError } from '../../../core/backup-selection.js';
+export { DependentBackupsError as BackupHasDependentsError } from '../core/backup-selection.js';
 
 export interface BackupDeletePlan {
   /** what was asked for, in words */
@@ -90,8 +90,13 @@ export async function deleteBackup(opts: DeleteBackupOptions): Promise<BackupDel
   const plan = await planBackupDelete(opts);
   if (opts.dryRun) return { ...plan, deleted: false };
   for (const key of plan.keys) {
-    await s3Call({ s3: opts.s3, operation: 'DeleteObject', bucket: opts.bucket, key }, () =>
-      opts.s3.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: key }), { abortSignal: opts.signal }));
+    await deleteObject(opts.s3, opts.bucket, key, opts.signal);
   }
   return { ...plan, deleted: true };
+}
+
+/** Deletes one object, whatever it is (S3 answers success for a key that is not there). */
+export async function deleteObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
+  await s3Call({ s3, operation: 'DeleteObject', bucket, key }, () =>
+    s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
 }

@@ -1,8 +1,8 @@
 // Unfinished multipart uploads: what a killed shipment leaves behind (until it is resumed). They
 // cost storage without being visible as objects; list them and abort the stale ones.
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { abortUpload } from '../../node/backup/upload.js';
-import { s3Call } from '../../node/backup/s3.js';
+import { abortUpload } from './upload.js';
+import { s3Call } from './s3.js';
 
 export interface UnfinishedUpload {
   key: string;

@@ -5,9 +5,9 @@
 // collected, not thrown, so one report names everything that is wrong.
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { backupIdOf } from '../../../core/backup-names.js';
-import { baseBackupIdOf, checkBackupMetaConsistency, dataKeysOf, ferryVolumeOf, type BackupMeta } from '../../../core/backup-meta.js';
-import { ChecksumMismatchError, fetchRange } from '../../node/backup/download.js';
+import { backupIdOf } from '../core/backup-names.js';
+import { baseBackupIdOf, checkBackupMetaConsistency, dataKeysOf, ferryVolumeOf, type BackupMeta } from '../core/backup-meta.js';
+import { ChecksumMismatchError, fetchRange } from './download.js';
 import { BackupNotFoundError, objectSize, readBackupMeta } from './meta.js';
 
 export interface VerifyProblem {

@@ -1,9 +1,9 @@
 // Reading and writing `.meta` objects. Writing one commits a backup, so it happens last and only
 // after every data object it names is present with the recorded size.
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { backupIdOf, metaKeyOf, parseBackupId } from '../../../core/backup-names.js';
-import { checkBackupMetaConsistency, dataKeysOf, ferryVolumeOf, parseBackupMeta, serializeBackupMeta, type BackupMeta } from '../../../core/backup-meta.js';
-import { normalizeEtag, s3Call, S3OperationError } from '../../node/backup/s3.js';
+import { backupIdOf, metaKeyOf, parseBackupId } from '../core/backup-names.js';
+import { checkBackupMetaConsistency, dataKeysOf, ferryVolumeOf, parseBackupMeta, serializeBackupMeta, type BackupMeta } from '../core/backup-meta.js';
+import { normalizeEtag, s3Call, S3OperationError } from './s3.js';
 
 export class BackupNotFoundError extends Error {
   override readonly name = 'BackupNotFoundError';

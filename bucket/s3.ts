@@ -7,6 +7,8 @@
 // and every message is scrubbed of both keys as a second line of defence.
 import { S3Client } from '@aws-sdk/client-s3';
 
+export type { S3Client };
+
 export interface S3RemoteConfig {
   endpoint: string;
   region?: string;

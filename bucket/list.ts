@@ -2,8 +2,8 @@
 // whole bucket); every listing is paginated (ListObjectsV2, 1000 keys a page), so a bucket of any
 // size is read in bounded memory per page and bounded time per request.
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseBackupKey, resourceKeyPrefix } from '../../../core/backup-names.js';
-import { s3Call } from '../../node/backup/s3.js';
+import { parseBackupKey, resourceKeyPrefix } from '../core/backup-names.js';
+import { s3Call } from './s3.js';
 
 export interface ObjectInfo {
   key: string;
