@@ -26,7 +26,7 @@ import type { ResourceNodeActivities } from '../activities/node/resources.js';
 import type { RemoteChanges, RemoteRecord } from '../catalog/remotes.js';
 import { buildBackupMeta } from '../core/backup-meta.js';
 import type { BackupSelector } from '../core/backup-selection.js';
-import { snapshotLvOf } from '../core/backup-operations.js';
+import { snapshotLvOf, type BackupCreateInput, type ScheduledBackupOutcome } from '../core/backup-operations.js';
 import { parseBackupId } from '../core/backup-names.js';
 import { nodeQueueFor } from '../core/operations.js';
 import type { OperationProgress } from '../core/progress.js';
@@ -162,35 +162,6 @@ export async function deleteRemote(input: { name: string }): Promise<{ remote: s
 }
 
 // ---- backup create --------------------------------------------------------------------------------
-
-export interface BackupCreateInput {
-  resource: string;
-  remote: string;
-  snapshot: string;
-  /** epoch ms; names the backup (UTC, to the second) */
-  startTimestamp: number;
-  node?: string;
-  full: boolean;
-  /**
-   * keep the snapshot locally as a catalog snapshot (`snapshot list` shows it) instead of dropping
-   * it when the next backup is committed: a schedule's keep-local retention deletes it later
-   */
-  keepSnapshot?: boolean;
-  /** attempts of each volume's shipment before the backup fails (default 20); scheduled runs pass fewer and leave longer outages to on-failure */
-  shipAttempts?: number;
-  /** the scheduled run that started this backup: told the outcome (backupFinished signal) when it ends */
-  notify?: string;
-}
-
-/** What a backup tells the scheduled run that started it, when it ends. */
-export interface ScheduledBackupOutcome {
-  workflowId: string;
-  ok: boolean;
-  id?: string;
-  mode?: 'full' | 'incremental';
-  fullBecause?: string | null;
-  error?: string;
-}
 
 export const backupFinishedSignal = defineSignal<[ScheduledBackupOutcome]>('backupFinished');
 

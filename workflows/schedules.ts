@@ -26,10 +26,10 @@ import type { RunRecordInput } from '../activities/controller/schedules.js';
 import {
   backupKindAt, planLocalRetention, planRemoteRetention, scheduleWorkflowIds, formatRetentionDuration, type EnableLevel, type LocalRetentionDecision, type RetentionDecision, type ScheduleRecord,
 } from '../core/schedules.js';
-import { backupWorkflowIds } from '../core/backup-operations.js';
+import { backupWorkflowIds, type BackupCreateInput, type ScheduledBackupOutcome } from '../core/backup-operations.js';
 import { formatBackupTimestamp } from '../core/backup-names.js';
 import { trackProgress } from './progress.js';
-import { backupCreate, backupFinishedSignal, rootMessage, type BackupCreateInput, type ScheduledBackupOutcome } from './backups.js';
+import { backupCreate, backupFinishedSignal, rootMessage } from './backups.js';
 import { deleteResourceSnapshot } from './snapshot-delete.js';
 
 const NON_RETRYABLE = ['ValidationError', 'NotFoundError', 'ConflictError', 'PlacementError'];

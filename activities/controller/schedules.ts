@@ -6,13 +6,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client,
 } from '@temporalio/client';
-import type { BackupCreateInput, ScheduledBackupOutcome } from '../../workflows/backups.js';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Catalog } from '../../catalog/index.js';
 import type { ScheduleRunRecord } from '../../catalog/schedules.js';
 import { pairOfScheduleId, resolveForResource, SCHEDULE_ID_PREFIX, scheduleWorkflowIds, type EnableLevel, type LocalSnapshotEntry, type RemoteChain, type ScheduleRecord } from '../../core/schedules.js';
 import { backupFailure } from '../node/backup/failures.js';
 import { operationMetadata } from '../../core/operations.js';
+import type { BackupCreateInput, ScheduledBackupOutcome } from '../../core/backup-operations.js';
 import { listBackups, readBackupMeta } from '../../bucket/index.js';
 import { baseBackupIdOf } from '../../core/backup-meta.js';
 import { remoteAccess, s3ForRemote } from './backups.js';
