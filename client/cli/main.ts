@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { FerryApiError, FerryClient, FerryUnreachableError } from '../ferry-client.js';
 import { resolveConfig } from '../../core/config.js';
 import { renderTable } from './table.js';
-import { ipAddress, objectName } from '../../api/fields.js';
+import { nodeAddressSchema, nodeNameSchema } from '../../core/validation.js';
 import type { z } from 'zod';
 import { errorKinds, type ErrorKind } from '../../core/errors.js';
 import { formatSize } from '../../core/units.js';
@@ -78,7 +78,7 @@ export function buildCli(): Command {
     .argument('<node>', 'node name')
     .action(async (name: string, _o, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
-      const n = await client.nodes.get(check(objectName('node'), name));
+      const n = await client.nodes.get(check(nodeNameSchema, name));
       const inv = n.inventory as { thinPools?: { vg: string; pool: string; totalBytes: number; freeBytes: number }[] } | null;
       print(json, n, () => [
         renderTable(['Node', 'State', 'Storage providers', 'Resource layers'], [[n.name, n.connection_status, n.storage_providers.join(', '), n.resource_layers.join(', ')]]),
@@ -91,7 +91,7 @@ export function buildCli(): Command {
     .option('--port <port>', 'satellite port (recorded for LINSTOR compatibility)', '3366')
     .action(async (name: string, address: string, o: { port: string }, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
-      const op = await client.nodes.create({ name: check(objectName('node'), name), address: check(ipAddress, address), port: Number(o.port) });
+      const op = await client.nodes.create({ name: check(nodeNameSchema, name), address: check(nodeAddressSchema, address), port: Number(o.port) });
       const res = await op.result();
       print(json, { ...res, workflow_id: op.workflowId }, () => `SUCCESS: New node '${name}' registered (operation ${op.workflowId}).`);
     });
@@ -100,7 +100,7 @@ export function buildCli(): Command {
     .argument('<node>', 'node name')
     .action(async (name: string, _o, cmd: Command) => {
       const { client, json } = clientFrom(cmd);
-      const op = await client.nodes.delete(check(objectName('node'), name));
+      const op = await client.nodes.delete(check(nodeNameSchema, name));
       const res = await op.result();
       print(json, { ...res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${name}' deleted.`);
     });
@@ -124,7 +124,7 @@ export function buildCli(): Command {
     .requiredOption('--node <name>', 'the node this agent runs on')
     .action(async (o: { node: string }) => {
       const { runAgent } = await import('../../worker/agent.js');
-      await runAgent(check(objectName('node'), o.node));
+      await runAgent(check(nodeNameSchema, o.node));
     });
 
   registerEvacuationCommands(program, { clientFrom, print, check });
