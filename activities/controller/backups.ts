@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { BackupSelector } from '../../core/backup-selection.js';
+import { getProperty, parseIntegerProp, propertyDef, type PropLevels } from '../../core/properties.js';
 import { backupId, backupIdOf, dataKey, metaKeyOf, parseBackupId } from '../../core/backup-names.js';
 import { baseBackupIdOf, dataKeysOf, type BackupMeta } from '../../core/backup-meta.js';
 import type { Catalog, RemoteRecord } from '../../catalog/index.js';
@@ -70,7 +71,6 @@ export interface RestoreChain {
   remote: RemoteAccess;
 }
 
-export const DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE = 2;
 export const MAX_CONCURRENT_PROP = 'BackupShipping/MaxConcurrentBackupsPerNode';
 
 const fail = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -91,12 +91,15 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
   const now = deps.now ?? Date.now;
   const { catalog } = deps;
 
-  /** MaxConcurrentBackupsPerNode of a node: its own property, else the controller's, else the default */
+  /**
+   * MaxConcurrentBackupsPerNode of a node: its own property, else the controller's, else the
+   * default of core/properties.ts's table (LINSTOR's: -1, no limit).
+   */
   async function slotLimit(node: string): Promise<number> {
     const n = await catalog.nodes.get(node);
-    const raw = n?.props[MAX_CONCURRENT_PROP] ?? (await catalog.remotes.controllerProp(MAX_CONCURRENT_PROP));
-    const parsed = raw === undefined ? NaN : Number(raw);
-    return Number.isInteger(parsed) ? parsed : DEFAULT_MAX_CONCURRENT_BACKUPS_PER_NODE;
+    const ctrl = await catalog.remotes.controllerProp(MAX_CONCURRENT_PROP);
+    const levels: PropLevels = { node: n?.props ?? {}, controller: ctrl === undefined ? {} : { [MAX_CONCURRENT_PROP]: ctrl } };
+    return parseIntegerProp(getProperty(MAX_CONCURRENT_PROP, levels)) ?? parseIntegerProp(propertyDef(MAX_CONCURRENT_PROP)!.default)!;
   }
 
   async function remote(name: string): Promise<RemoteAccess> {
@@ -186,7 +189,7 @@ export function createBackupActivities(deps: { catalog: Catalog; now?: () => num
 
     /**
      * One of the node's MaxConcurrentBackupsPerNode shipping slots (node property, else controller
-     * property, else 2; negative = unlimited), first come first served. Not acquired: the backup is
+     * property, else the table's default -1; negative = unlimited), first come first served. Not acquired: the backup is
      * queued; the answer has the holders and its place, for "queued: 3rd behind ...".
      */
     async backupAcquireSlot(input: { node: string; holder: string }): Promise<SlotAnswer & { limit: number }> {

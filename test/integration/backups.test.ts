@@ -370,7 +370,9 @@ describe('a shipment', () => {
 });
 
 describe('MaxConcurrentBackupsPerNode', () => {
-  it('lets two backups ship from a node at once; the third waits its turn, saying where it stands, and is handed the first slot freed', async () => {
+  it('set to 2 on the controller, lets two backups ship from a node at once; the third waits its turn, saying where it stands, and is handed the first slot freed', async () => {
+    // LINSTOR's default is -1 (no limit): the limit is the operator's choice
+    await ok(['controller', 'set-property', 'BackupShipping/MaxConcurrentBackupsPerNode', '2']);
     for (const r of ['bk2', 'bk3']) {
       await ok(['rd', 'c', r]);
       await ok(['vd', 'c', r, '64M']);
@@ -408,6 +410,7 @@ describe('MaxConcurrentBackupsPerNode', () => {
       expect(await catalog.remotes.slots()).toEqual([]);
     } finally {
       await catalog.close();
+      await ok(['controller', 'set-property', 'BackupShipping/MaxConcurrentBackupsPerNode']);
     }
   }, 180_000);
 
