@@ -1,7 +1,8 @@
-// REST routes of `ferry doctor`: GET /v1/ferry/doctor runs the check (a `doctor/<ts>` workflow)
-// and answers its report; POST /v1/ferry/doctor/repair starts `doctor-repair/<ts>` (with
-// `dry_run: true` it waits and answers the plan, changing nothing).
-import { operationMetadata } from '../core/operations.js';
+// REST routes of `ferry doctor`: GET /v1/ferry/doctor runs the check (a `doctor/<ts>-<nonce>`
+// workflow) and answers its report; POST /v1/ferry/doctor/repair starts `doctor-repair/<ts>-<nonce>`
+// (with `dry_run: true` it waits and answers the plan, changing nothing).
+import { randomBytes } from 'node:crypto';
+import { operationMetadata, workflowIds } from '../core/operations.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { parseGrace } from '../core/doctor.js';
@@ -24,6 +25,9 @@ function graceOf(raw: unknown): number | undefined {
   return ms;
 }
 
+/** A short random part of a doctor run's id, so that two runs in one millisecond do not collide. */
+const nonce = () => randomBytes(4).toString('hex');
+
 export function registerDoctorRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { client, taskQueue, mutate } = ctx;
 
@@ -44,7 +48,7 @@ export function registerDoctorRoutes(app: FastifyInstance, ctx: Ctx): void {
     } catch (e) {
       return reply.code(400).send(apiError((e as Error).message));
     }
-    return run(reply, 'doctorCheck', `doctor/${ctx.now()}`, graceMs === undefined ? {} : { graceMs });
+    return run(reply, 'doctorCheck', workflowIds.doctorCheck(ctx.now(), nonce()), graceMs === undefined ? {} : { graceMs });
   });
 
   app.post<{ Body: { dry_run?: unknown; grace?: unknown } | undefined; Querystring: { wait?: string } }>('/v1/ferry/doctor/repair', async (req, reply) => {
@@ -60,7 +64,7 @@ export function registerDoctorRoutes(app: FastifyInstance, ctx: Ctx): void {
       return reply.code(400).send(apiError((e as Error).message));
     }
     const input = { dryRun: body.dry_run === true, ...(graceMs === undefined ? {} : { graceMs }) };
-    if (input.dryRun) return run(reply, 'doctorRepair', `doctor-repair/${ctx.now()}/dry-run`, input);
-    return mutate(reply, req.query.wait === 'true', 'doctorRepair', `doctor-repair/${ctx.now()}`, [input], 'Doctor repair', {});
+    if (input.dryRun) return run(reply, 'doctorRepair', workflowIds.doctorRepair(ctx.now(), nonce(), true), input);
+    return mutate(reply, req.query.wait === 'true', 'doctorRepair', workflowIds.doctorRepair(ctx.now(), nonce(), false), [input], 'Doctor repair', {});
   });
 }

@@ -137,7 +137,7 @@ export class FerryClient {
     /** The repair plan, changing nothing. */
     plan: (o: { grace?: string } = {}): Promise<DoctorRepairResult & { workflow_id: string }> =>
       this.request('POST', '/v1/ferry/doctor/repair', { dry_run: true, ...(o.grace !== undefined ? { grace: o.grace } : {}) }),
-    /** Starts the repair (a `doctor-repair/<ts>` workflow). */
+    /** Starts the repair (a `doctor-repair/<ts>-<nonce>` workflow). */
     repair: (o: { grace?: string } = {}): Promise<Operation<DoctorRepairResult>> =>
       this.mutate('POST', '/v1/ferry/doctor/repair', { dry_run: false, ...(o.grace !== undefined ? { grace: o.grace } : {}) }),
   };

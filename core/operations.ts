@@ -23,6 +23,12 @@ export const workflowIds = {
   /** One id per resource and kind: a second identical request joins the running one. */
   createResource: (rsc: string) => `resource-create/${rsc}`,
   deleteResource: (rsc: string, node: string) => `resource-delete/${rsc}/${node}`,
+  /**
+   * `doctor/<ts>-<nonce>`: every run is its own (the time alone collides when two runs start in
+   * the same millisecond); the nonce is random, given by the caller (this module has no randomness).
+   */
+  doctorCheck: (at: number, nonce: string) => `doctor/${at}-${nonce}`,
+  doctorRepair: (at: number, nonce: string, dryRun: boolean) => `doctor-repair/${at}-${nonce}${dryRun ? '/dry-run' : ''}`,
 };
 
 export type FerryOperation =

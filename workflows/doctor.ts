@@ -1,5 +1,5 @@
-// `ferry doctor` (doctorCheck, `doctor/<ts>`) and `ferry doctor --repair` (doctorRepair,
-// `doctor-repair/<ts>`). The check reads the catalog, asks every online node's agent what its host
+// `ferry doctor` (doctorCheck, `doctor/<ts>-<nonce>`) and `ferry doctor --repair` (doctorRepair,
+// `doctor-repair/<ts>-<nonce>`). The check reads the catalog, asks every online node's agent what its host
 // has (on the node's own task queue: an offline node is reported as not inspected) and lists
 // every remote's bucket; core/doctor.ts names the drift. The repair fixes only the safe items —
 // what the catalog does not reference and no workflow holds — each under the resource's lock and
