@@ -111,6 +111,17 @@ describe('a remote', () => {
     expect(wrong.stderr).toMatch(/wrong master passphrase/);
     await ok(['encryption', 'enter-passphrase', '--passphrase', 'backups-test master passphrase']);
   });
+
+  it('create-passphrase keeps the one the controller has: another is refused, the same one is accepted again', async () => {
+    const other = await cluster.ferry(['encryption', 'create-passphrase', '--passphrase', 'another master passphrase']);
+    expect(other.exitCode).not.toBe(0);
+    expect(other.stderr).toMatch(/has a master passphrase already/);
+    const short = await cluster.ferry(['encryption', 'create-passphrase', '--passphrase', 'short']);
+    expect(short.exitCode).not.toBe(0);
+    expect(short.stderr).toMatch(/at least 8 characters/);
+    expect(String((await ok(['encryption', 'create-passphrase', '--passphrase', 'backups-test master passphrase'])).stdout)).toMatch(/Master passphrase created/);
+    expect(String((await ok(['remote', 'list'])).stdout)).toMatch(/┊ bk\s+┊ S3/);
+  });
 });
 
 describe('backups of a replicated resource', () => {
