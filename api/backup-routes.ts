@@ -8,18 +8,22 @@ import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
 import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { backupIdOf, defaultSnapshotName, parseBackupId, parseBackupTimestamp } from '../core/backup-names.js';
 import type { BackupSelector } from '../core/backup-selection.js';
 import { baseBackupIdOf, dataKeysOf, ferryVolumeOf, sourcePoolsOf, type BackupMeta } from '../core/backup-meta.js';
 import { resolveRestorePools, storPoolMapFromJson } from '../core/backup-restore-pools.js';
 import { backupWorkflowIds } from '../core/backup-operations.js';
-import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
+import { linstorFlags, shipmentsToList, type Shipment } from '../core/backup-status.js';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { BackupCreateInput } from '../core/backup-operations.js';
+import { backupId, backupIdOf, defaultSnapshotName, parseBackupId, parseBackupTimestamp } from '../core/backup-names.js';
+import { backupCreateSchema, backupRestoreSchema, nodeNameSchema, parseInput, remoteNameSchema, resourceDefinitionNameSchema, snapshotNameSchema, s3RemoteCreateSchema, s3RemoteModifySchema } from '../core/validation.js';
 import { DISKLESS_POOL, type Catalog, type RemoteRecord } from '../catalog/index.js';
 import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/controller/backups.js';
 import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../bucket/index.js';
 import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../bucket/secret-box.js';
 import { S3OperationError } from '../bucket/s3.js';
 import { apiError } from './linstor-shapes.js';
+import { ferryAttributes } from './operations.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -172,11 +176,49 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   // ---- backups ----------------------------------------------------------------------------------
 
-  /** LINSTOR's backup list entries (`linstor`), plus ferry's fields; `other` keys. */
+  /** How many shipments that did not commit (running, failed, aborted) `backup list` looks at, newest first. */
+  const SHIPMENTS_LISTED = 200;
+
+  /**
+   * The backupCreate workflows of a remote (of one resource) that did not complete: running,
+   * failed, aborted, as long as Temporal keeps them. The backup id is computed from the workflow's
+   * input (resource, start timestamp, snapshot), as the workflow computes it.
+   */
+  async function shipmentsOf(remote: string, rsc: string | undefined): Promise<Shipment[]> {
+    const q = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+    const query = `FerryOperation = "backup-create" AND FerryRemote = ${q(remote)}${rsc ? ` AND FerryResource = ${q(rsc)}` : ''} AND ExecutionStatus != "Completed"`;
+    const out: Shipment[] = [];
+    for await (const wf of client.workflow.list({ query, pageSize: SHIPMENTS_LISTED })) {
+      if (out.length >= SHIPMENTS_LISTED) break;
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory().catch(() => null);
+      const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+      const input = started ? await decodeFromPayloadsAtIndex<BackupCreateInput>(client.options.loadedDataConverter, 0, started.input?.payloads).catch(() => null) : null;
+      if (!input || typeof input.resource !== 'string' || typeof input.snapshot !== 'string' || typeof input.startTimestamp !== 'number') continue;
+      let id: string;
+      try {
+        id = backupId({ rsc: input.resource, startTimestamp: input.startTimestamp, snapName: input.snapshot });
+      } catch {
+        continue; // a name the workflow could not have used either
+      }
+      const node = ferryAttributes(wf.searchAttributes as Record<string, unknown>).node[0];
+      out.push({
+        id, rsc: input.resource, snapshot: input.snapshot, startMs: input.startTimestamp, workflowId: wf.workflowId, workflowStatus: wf.status.name,
+        ...(node ? { node } : {}), ...(wf.closeTime ? { closeMs: wf.closeTime.getTime() } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * LINSTOR's backup list entries (`linstor`), plus ferry's fields; `other` keys. The committed
+   * backups of the bucket, then the shipments that did not commit (running, failed, aborted) with
+   * LINSTOR's `success`/`shipping` and ferry's `status` and `workflow_id`.
+   */
   app.get<{ Params: { remote: string }; Querystring: { rsc_name?: string; snap_name?: string } }>('/v1/remotes/:remote/backups', async (req, reply) => {
     try {
       const r = await requireRemote(req.params.remote);
-      const rsc = req.query.rsc_name;
+      const rsc = req.query.rsc_name ? parseInput(resourceDefinitionNameSchema, req.query.rsc_name, 'rsc_name') : undefined;
+      if (req.query.snap_name) parseInput(snapshotNameSchema, req.query.snap_name, 'snap_name');
       return await withS3(r, async (s3) => {
         const listing = await listBackups({ s3, bucket: r.bucket, ...(rsc ? { rsc } : {}) });
         const linstor = [];
@@ -194,15 +236,41 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
             origin_rsc: b.rsc,
             origin_snap: b.snapName,
             origin_node: meta?.nodeName,
-            success: true,
-            shipping: false,
+            ...linstorFlags('done'),
             restorable: b.dataObjects.length > 0,
             based_on_id: based,
             vlms: b.dataObjects.map((d) => ({ vlm_nr: d.vlmNr, s3: { key: d.key }, size: d.size })),
             // ferry
+            status: 'done' as const,
             size: b.size,
             uncompressed_size: meta?.ferry ? Object.values(meta.ferry.volumes).reduce((a, v) => a + v.uncompressedBytes, 0) : undefined,
             chain: meta?.ferry?.chain,
+          });
+        }
+        // shipments under way, failed or aborted: what Temporal knows of them, LINSTOR's flags
+        const committed = new Set(listing.backups.filter((b) => b.committed).map((b) => b.id));
+        for (const sh of shipmentsToList(committed, await shipmentsOf(r.name, rsc))) {
+          if (req.query.snap_name && sh.snapshot !== req.query.snap_name) continue;
+          linstor.push({
+            id: sh.id,
+            start_time: new Date(sh.startMs).toISOString(),
+            start_timestamp: sh.startMs,
+            finished_time: undefined,
+            finished_timestamp: undefined,
+            origin_rsc: sh.rsc,
+            origin_snap: sh.snapshot,
+            origin_node: sh.node,
+            ...linstorFlags(sh.status),
+            restorable: false,
+            based_on_id: undefined,
+            vlms: [],
+            // ferry
+            status: sh.status,
+            workflow_id: sh.workflowId,
+            ...(sh.closeMs !== undefined ? { ended_time: new Date(sh.closeMs).toISOString() } : {}),
+            size: 0,
+            uncompressed_size: undefined,
+            chain: undefined,
           });
         }
         return { linstor, other: { files: listing.other.map((o) => o.key) } };

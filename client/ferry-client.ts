@@ -511,11 +511,19 @@ export interface BackupJson {
   origin_rsc: string;
   origin_snap: string;
   origin_node?: string;
-  success: boolean;
+  /** LINSTOR's: true when committed, null while shipping (not known yet), false when the shipment failed or was aborted */
+  success: boolean | null;
+  /** LINSTOR's: true while the shipment runs */
   shipping: boolean;
   restorable: boolean;
   based_on_id?: string;
   vlms: { vlm_nr: number; s3: { key: string }; size: number }[];
+  /** ferry: done (committed), shipping, failed or aborted */
+  status: 'done' | 'shipping' | 'failed' | 'aborted';
+  /** ferry: the backupCreate workflow of a shipment that did not commit */
+  workflow_id?: string;
+  /** ferry: when a failed or aborted shipment ended */
+  ended_time?: string;
   size: number;
   uncompressed_size?: number;
   chain?: string[];

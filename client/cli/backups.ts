@@ -5,11 +5,18 @@ import { remoteNameSchema, resourceDefinitionNameSchema, nodeNameSchema, snapsho
 import { renderTable } from './table.js';
 import { followOperation, waitRequested } from './progress.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
-import type { BackupDeleteRequest, OperationInfo } from '../ferry-client.js';
+import type { BackupDeleteRequest, BackupJson, OperationInfo } from '../ferry-client.js';
 import { parseStorPoolRename } from '../../core/backup-restore-pools.js';
 
 /** A repeatable option's values, as given (`--storpool-rename a=b --storpool-rename c=d,e=f`). */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The Status column: LINSTOR's words (Success, Shipping, Not restorable), plus Failed / Aborted with the operation to look at. */
+function backupStatusText(b: BackupJson): string {
+  if (b.status === 'shipping') return `Shipping (${b.workflow_id ?? ''})`;
+  if (b.status === 'failed' || b.status === 'aborted') return `${b.status === 'failed' ? 'Failed' : 'Aborted'} (${b.workflow_id ?? ''})`;
+  return b.restorable ? 'Success' : 'Not restorable';
+}
 
 /** `--storpool-rename` values as a map; a bad one is a usage error. */
 function renameOf(values: string[]): Record<string, string> {
@@ -88,7 +95,7 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
         return;
       }
       print(json, l, () => renderTable(['Resource', 'Snapshot', 'Finished at', 'Based On', 'Status', 'Size'],
-        l.linstor.map((b) => [b.origin_rsc, b.origin_snap, b.finished_time ?? '', b.based_on_id ?? '', b.success ? 'Success' : 'Failed', formatSize(b.size)])));
+        l.linstor.map((b) => [b.origin_rsc, b.origin_snap, b.finished_time ?? '', b.based_on_id ?? '', backupStatusText(b), b.status === 'done' ? formatSize(b.size) : ''])));
     });
   backup.command('info').description("a backup's metadata (REMOTE ID), or as LINSTOR: what a restore needs (--resource RSC | --id ID [-n NODE] [--storpool-rename OLD=NEW])")
     .argument('<remote>').argument('[id]')

@@ -359,7 +359,7 @@ describe('a shipment', () => {
     expect(String((await ok(['backup', 'verify', 'bk', res.id])).stdout)).toMatch(/^SUCCESS: backup \S+ verified/);
   }, 120_000);
 
-  it('is aborted on request: upload aborted, no partial backup listed, snapshot removed', async () => {
+  it('is aborted on request: upload aborted, listed as an aborted shipment and not as a backup, snapshot removed', async () => {
     const before = await bucketKeys();
     await new Promise((r) => setTimeout(r, 1100));
     const op = await cluster.client.backups.create({ remote: 'bk', resource: 'bk1', full: true });
@@ -367,6 +367,13 @@ describe('a shipment', () => {
       const u = (await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' }))[0];
       return Boolean(u) && (await listUploadedParts(s3, bucket, u!.key, u!.uploadId)).size >= 1;
     }, 60_000);
+    // while it runs, backup list shows it as LINSTOR does: shipping, success not known yet
+    const snapName = op.workflowId.split('/').pop()!;
+    type Listed = { id: string; origin_snap: string; origin_node?: string; success: boolean | null; shipping: boolean; restorable: boolean; status: string; workflow_id?: string }[];
+    const listed = async () => (JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: Listed }).linstor;
+    const running = (await listed()).filter((b) => b.origin_snap === snapName);
+    expect(running).toEqual([expect.objectContaining({ id: `bk1_${snapName}`, success: null, shipping: true, restorable: false, status: 'shipping', workflow_id: op.workflowId, origin_node: 'node1' })]);
+    expect(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1'])).stdout)).toContain(`Shipping (${op.workflowId})`);
     const aborted = await ok(['backup', 'abort', 'bk1']);
     // the CLI answers once the clean-up is over, not when the cancel was requested
     expect(String(aborted.stdout)).toContain(`SUCCESS: backup ${op.workflowId} aborted: upload aborted, snapshot removed.`);
@@ -374,9 +381,11 @@ describe('a shipment', () => {
     await expect(op.result()).rejects.toThrow(/cancel/i);
     expect(await listUnfinishedUploads({ s3, bucket, prefix: 'bk1_' })).toEqual([]);
     expect(await bucketKeys()).toEqual(before);
-    const snap = op.workflowId.split('/').pop()!;
     const state = await cluster.sim(['state', 'node1']);
-    expect(String(state.stdout)).not.toContain(`bk1_00000_${snap}`);
+    expect(String(state.stdout)).not.toContain(`bk1_00000_${snapName}`);
+    // not a backup, but listed as the aborted shipment it was: neither shipping nor a success
+    expect((await listed()).filter((b) => b.origin_snap === snapName)).toEqual([expect.objectContaining({ success: false, shipping: false, status: 'aborted', workflow_id: op.workflowId })]);
+    expect(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1'])).stdout)).toContain(`Aborted (${op.workflowId})`);
   }, 120_000);
 });
 
@@ -440,6 +449,9 @@ describe('MaxConcurrentBackupsPerNode', () => {
       await new Client({ connection: conn, namespace: cluster.env.namespace }).workflow.getHandle(stuck.workflowId).terminate('test: a slot holder that never gives its slot back');
       // the queued backup asks again within 40 s, finds the holder ended and takes the slot
       expect((await next.result()).mode).toBe('full');
+      // the terminated one is listed as a failed shipment, the other as a backup
+      const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { success: boolean | null; shipping: boolean; status: string; workflow_id?: string; origin_rsc: string }[] };
+      expect(l.linstor.filter((b) => b.workflow_id === stuck.workflowId)).toEqual([expect.objectContaining({ origin_rsc: 'bk2', success: false, shipping: false, status: 'failed' })]);
     } finally {
       await conn.close();
       await cluster.sim(['fault', 'clear', 'node1', fault]);
@@ -483,6 +495,9 @@ describe('bad requests', () => {
     expect((await cluster.ferry(['backup', 'list', 'badkeys'])).exitCode).not.toBe(0);
     await ok(['remote', 'modify', 's3', 'badkeys', '--secret-key', s3cfg.secretKey, '--region', 'eu-west-1']);
     expect((await cluster.ferry(['backup', 'list', 'badkeys'])).exitCode).toBe(0);
+    // a list filter that is no name is refused, not searched for
+    await expect(cluster.client.request('GET', '/v1/remotes/bk/backups?rsc_name=no%20name')).rejects.toThrow(/rsc_name/);
+    await expect(cluster.client.request('GET', '/v1/remotes/bk/backups?snap_name=a%22b')).rejects.toThrow(/snap_name/);
     const modified = (JSON.parse(String((await ok(['remote', 'list', '-m'])).stdout)) as { remote_name: string; endpoint: string; bucket: string; region: string }[]).find((r) => r.remote_name === 'badkeys');
     expect(modified).toMatchObject({ region: 'eu-west-1', bucket });
     expect(modified!.endpoint).toContain(new URL(s3cfg.endpoint).host);
@@ -514,7 +529,8 @@ describe('bad requests', () => {
 describe('damaged backups', () => {
   it('fail a restore clearly and leave no half-made resource behind', async () => {
     // bk1's newest backup: one data object; replace its bytes (same length) behind ferry's back
-    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: { id: string; vlms: { s3: { key: string } }[] }[] };
+    const listed = JSON.parse(String((await ok(['backup', 'list', 'bk', '--resource', 'bk1', '-m'])).stdout)) as { linstor: { id: string; status: string; vlms: { s3: { key: string } }[] }[] };
+    const l = { linstor: listed.linstor.filter((b) => b.status === 'done') }; // not the aborted shipment
     const key = l.linstor.at(-1)!.vlms[0]!.s3.key;
     const size = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength!;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomData('rot', size) }));
@@ -556,8 +572,8 @@ describe('damaged backups', () => {
     const other = await ok(['backup', 'list', 'bk', '--other']);
     expect(other.stdout).toContain('randomPictureInWrongBucket');
     expect(other.stdout).not.toMatch(/_back_/);
-    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { id: string; origin_rsc: string; origin_node: string }[] };
-    const bk1 = l.linstor.filter((b) => b.origin_rsc === 'bk1');
+    const l = JSON.parse(String((await ok(['backup', 'list', 'bk', '-m'])).stdout)) as { linstor: { id: string; origin_rsc: string; origin_node: string; status: string }[] };
+    const bk1 = l.linstor.filter((b) => b.origin_rsc === 'bk1' && b.status === 'done');
     expect(bk1.length).toBeGreaterThan(0);
     const bk1Keys = (await bucketKeys()).filter((k) => k.startsWith('bk1_'));
     // a filter by resource and uploading node lists exactly bk1's objects
