@@ -4,7 +4,7 @@
 // satellite does when it rejoins; what the catalog still places there stays. `ferry node lost NODE` (`node-lost/<node>`): the node is gone
 // for good: each of its resources (under its lock) drops it from the .res of the other replicas,
 // then the catalog forgets the node. `set-property` on a node or the controller (`properties/...`).
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
 import { nodeQueueFor } from '../core/operations.js';
@@ -16,6 +16,16 @@ const catalog = proxyActivities<ControllerActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError'] },
 });
+
+/** Waiting for an evacuation to end: as long as its clean-up takes; heartbeating every 2 s, so a lost controller is noticed in 30 s and the retry waits again. */
+const stopping = proxyActivities<ControllerActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 10 },
+});
+
+/** `node lost` first stops a running evacuation or eviction of the node (histories from before: it did not). */
+export const NODE_LOST_STOPS_MOVES = 'node-lost-stops-moves';
 
 export interface RestoreNodeResult {
   node: string;
@@ -50,6 +60,11 @@ export async function restoreNode(input: { node: string }): Promise<RestoreNodeR
 export async function loseNode(input: { node: string }): Promise<{ node: string; resources: string[] }> {
   upsertSearchAttributes({ FerryNode: [input.node], FerryOperation: ['node-lost'] });
   const progress = trackProgress({ phase: 'reading the node\'s resources', done: 0, total: 0, unit: 'resources' });
+  if (patched(NODE_LOST_STOPS_MOVES)) {
+    progress.update({ phase: `stopping a running evacuation or eviction of ${input.node}` });
+    await stopping.catalogStopNodeMoves({ node: input.node });
+    progress.update({ phase: 'reading the node\'s resources' });
+  }
   const { resources } = await catalog.catalogEvacuationState(input.node);
   progress.update({ phase: `dropping ${input.node} from its resources`, total: resources.length });
   for (const [i, { resource }] of resources.entries()) {

@@ -6,7 +6,7 @@
 // task-queue round trip through the Temporal server); only a busy lock falls back to the queued
 // activity above, whose retries are the wait. Histories from before that change replay their
 // plain activities (patch `resource-lock-local-first`).
-import { isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 
 const locks = proxyActivities<ControllerActivities>({
@@ -46,7 +46,11 @@ export async function withResourceLock<T>(resource: string, fn: () => Promise<T>
   try {
     return await fn();
   } finally {
-    if (localFirst) await localUnlock.catalogUnlockResource({ resource, holder });
-    else await locks.catalogUnlockResource({ resource, holder });
+    // also when the workflow is cancelled: a cancelled scope would cancel the unlock itself and
+    // leave the lock held by a workflow that has ended
+    await CancellationScope.nonCancellable(async () => {
+      if (localFirst) await localUnlock.catalogUnlockResource({ resource, holder });
+      else await locks.catalogUnlockResource({ resource, holder });
+    });
   }
 }

@@ -3,7 +3,9 @@
 // planner of core/evacuation-plan.ts on the autoplacer's view of the catalog (placementCluster),
 // with each resource group's rules. Each activity is idempotent: a retry of
 // the same step converges (a replacement already chosen for a replica is returned again).
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { evacuationIds } from '../../core/evacuation.js';
 import { autoEvictDecision, minReplicaCountOf, type AutoEvictScan } from '../../core/auto-evict.js';
 import { planEvacuation as planEvacuationSteps, planReplicaMove, type EvacuationPlanInput, type RecordedMove, type ReplicaRules } from '../../core/evacuation-plan.js';
 import type { NodeRecord } from '../../core/node-state.js';
@@ -98,6 +100,31 @@ export function createEvacuationActivities(deps: { catalog: Catalog; now?: () =>
   }
 
   return {
+    /**
+     * `node lost`: cancels a running evacuation or eviction of the node (`evacuate/NODE`,
+     * `evict/NODE`) and waits until it has ended, its clean-up done (locks given back), so that
+     * nothing moves replicas of a node that is being forgotten. Heartbeats while it waits; a retry
+     * after a controller restart cancels again (idempotent) and waits again.
+     */
+    async catalogStopNodeMoves(input: { node: string }): Promise<{ stopped: string[] }> {
+      const ctx = Context.current();
+      const stopped: string[] = [];
+      for (const id of [evacuationIds.evacuate(input.node), evacuationIds.evict(input.node)]) {
+        const handle = ctx.client.workflow.getHandle(id);
+        const d = await handle.describe().catch((e: unknown) => { if (e instanceof WorkflowNotFoundError) return null; throw e; });
+        if (!d || d.status.name !== 'RUNNING') continue;
+        await handle.cancel();
+        const beat = setInterval(() => ctx.heartbeat(id), 2_000);
+        try {
+          await handle.result().catch(() => undefined); // ends CANCELLED (or failed in its clean-up): either way, over
+        } finally {
+          clearInterval(beat);
+        }
+        stopped.push(id);
+      }
+      return { stopped };
+    },
+
     /**
      * Flags every node of one evacuation request (EVACUATE and AutoplaceTarget=false, or EVICTED),
      * so that none of them is chosen as a target for another's resources; starts their rows.

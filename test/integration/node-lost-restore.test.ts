@@ -3,7 +3,7 @@
 // in again and removes from its host the resources that were moved away (no orphaned LVs), the
 // data intact on the replicas that carry it now. Then node4 dies for good: `ferry node lost`
 // refuses an unknown, malformed or still online node, and forgets node4 with its replicas while
-// the replicas elsewhere keep their data.
+// the replicas elsewhere keep their data, cancelling the evacuation of node4 that was running.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 import { lvNames, ok, placement as clusterPlacement, verifyEverywhere as checkEverywhere } from '../harness/checks.js';
@@ -102,14 +102,22 @@ describe('ferry node lost', () => {
     expect((await cluster.client.nodes.list()).map((n) => n.name).sort()).toEqual(nodes);
   });
 
-  it('forgets a dead node with its replicas; the replicas elsewhere keep their data and lose their peer', async () => {
+  it('forgets a dead node with its replicas, stopping its running evacuation first; the replicas elsewhere keep their data and lose their peer', async () => {
     const before = await placement();
     expect(before.r2).toEqual(['node1', 'node4']);
+    // an evacuation of node4 is running, blocked: no other node may take r2
+    for (const n of ['node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget', 'false']));
+    const evacuation = (await cluster.client.evacuation.evacuate({ nodes: ['node4'] })).operations[0]!;
+    expect(evacuation.workflowId).toBe('evacuate/node4');
+    await cluster.eventually('the evacuation of node4 is blocked', async () => ((await evacuation.progress()) as { phase?: string } | null)?.phase?.startsWith('blocked') ?? false, 60_000);
     await cluster.stopAgent('node4', 'SIGKILL');
     await cluster.eventually('node4 is OFFLINE', async () => (await statusOf('node4')) === 'OFFLINE', 30_000);
     const r = await cluster.ferry(['node', 'lost', 'node4']);
     ok(r);
     expect(r.stdout).toMatch(/SUCCESS/);
+    // node lost cancelled the evacuation and waited for it to end
+    expect((await evacuation.describe()).status).toBe('CANCELLED');
+    for (const n of ['node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget']));
     expect((await cluster.client.nodes.list()).map((n) => n.name).sort()).toEqual(['node1', 'node2', 'node3']);
     const after = await placement();
     for (const rsc of Object.keys(before)) expect({ rsc, nodes: after[rsc] }).toEqual({ rsc, nodes: before[rsc]!.filter((n) => n !== 'node4') });
