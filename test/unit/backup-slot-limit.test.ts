@@ -1,7 +1,7 @@
 // MaxConcurrentBackupsPerNode has one default, the one of core/properties.ts's table (LINSTOR's
 // -1: no limit), and the shipping slots of the controller's backup activities use it.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Catalog } from '../../activities/controller/catalog/index.js';
+import { Catalog } from '../../catalog/index.js';
 import { createBackupActivities, MAX_CONCURRENT_PROP } from '../../activities/controller/backups.js';
 import { propertyDef } from '../../core/properties.js';
 
