@@ -179,7 +179,7 @@ describe('ferry doctor', () => {
     const r = await ferry(['doctor', '--repair', '--grace', '0s', '-m']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const res = JSON.parse(r.out) as DoctorRepairResult & { workflow_id: string };
-    expect(res.workflow_id).toMatch(/^doctor-repair\/\d+$/);
+    expect(res.workflow_id).toMatch(/^doctor-repair\/\d+-[0-9a-f]{8}$/);
     expect(res.done).toHaveLength(6);
     expect(res.failed).toEqual([]);
 
