@@ -21,8 +21,9 @@ import { CLUSTER_ID_PROP, remoteAccess, s3ForRemote } from '../activities/contro
 import { listBackups, objectSize, planBackupDelete, readBackupMeta, verifyBackup } from '../bucket/index.js';
 import { enterMasterPassphrase, masterPassphrase, MasterPassphraseMissingError, openSecret, sealSecret } from '../bucket/secret-box.js';
 import { S3OperationError } from '../bucket/s3.js';
-import { apiError } from './linstor-shapes.js';
+import { apiError, refuse as refuseFerry } from './linstor-shapes.js';
 import { ferryAttributes } from './operations.js';
+import { errorRetCode } from './ret-codes.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -41,15 +42,16 @@ export function remoteJson(r: RemoteRecord) {
 }
 
 function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
+  if (e instanceof FerryError) return refuseFerry(reply, e);
   if (e instanceof MasterPassphraseMissingError) return reply.code(409).send(apiError(e.message));
   if (e instanceof S3OperationError) {
     const status = e.kind === 'access-denied' ? 403 : e.kind === 'no-such-bucket' || e.kind === 'no-such-key' ? 404 : 502;
     return reply.code(status).send(apiError(e.message));
   }
-  if (e instanceof Error && e.name === 'BackupNotFoundError') return reply.code(404).send(apiError(e.message));
-  if (e instanceof Error && e.name === 'BackupHasDependentsError') return reply.code(409).send(apiError(e.message, { correction: 'use --cascade to delete the dependent backups too' }));
-  if (e instanceof Error && e.name === 'BackupNameError') return reply.code(400).send(apiError(e.message));
+  const method = reply.request?.method;
+  if (e instanceof Error && e.name === 'BackupNotFoundError') return reply.code(404).send(apiError(e.message, { ret_code: errorRetCode('FAIL_NOT_FOUND_BACKUP', { objectType: 'backup', method }) }));
+  if (e instanceof Error && e.name === 'BackupHasDependentsError') return reply.code(409).send(apiError(e.message, { ret_code: errorRetCode('FAIL_IN_USE', { objectType: 'backup', method }), correction: 'use --cascade to delete the dependent backups too' }));
+  if (e instanceof Error && e.name === 'BackupNameError') return reply.code(400).send(apiError(e.message, { ret_code: errorRetCode('FAIL_INVLD_REQUEST', { objectType: 'backup', method }) }));
   throw e;
 }
 

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError, PlacementError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, PlacementError, ValidationError } from '../core/errors.js';
 import { evacuateSchema, evacuationIds, setPropertiesSchema, toggleDiskSchema } from '../core/evacuation.js';
 import { connectionStatus } from '../core/node-state.js';
 import { operationMetadata } from '../core/operations.js';
@@ -13,7 +13,7 @@ import { validateProperty, type PropLevel } from '../core/properties.js';
 import { parseInput } from '../core/validation.js';
 import type { Catalog } from '../catalog/index.js';
 import { planEvacuation } from '../activities/controller/evacuation.js';
-import { apiError, apiSuccess } from './linstor-shapes.js';
+import { apiError, refuse, apiSuccess } from './linstor-shapes.js';
 import { failureMessage } from './operations.js';
 import type { Mutate } from './resource-routes.js';
 
@@ -28,10 +28,6 @@ interface Ctx {
 
 type Wait = { Querystring: { wait?: string; dry_run?: string; migrate_from?: string } };
 
-function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
-  throw e;
-}
 
 export function registerEvacuationRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { catalog, cfg, client, mutate } = ctx;

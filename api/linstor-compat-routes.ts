@@ -6,6 +6,7 @@
 // instead and says so with the `X-Ferry-Async: true` header (or `?wait=false`). So a mutation
 // without either waits for its workflow, as LINSTOR does; `?wait=true` keeps working.
 import type { FastifyInstance } from 'fastify';
+import { errorRetCode } from './ret-codes.js';
 
 /** The LINSTOR REST API version whose shapes ferry answers with (clients gate features on it). */
 export const LINSTOR_REST_API_VERSION = '1.20.0';
@@ -35,12 +36,21 @@ export function registerLinstorCompatRoutes(app: FastifyInstance): void {
     }
   });
 
-  // ApiCallRc ret_codes are 64-bit masks (errors 0xC000000000000000 as a signed long): a JS number
-  // holds them exactly (they are multiples of large powers of two) but JSON.stringify prints them
-  // rounded to 17 digits, which a client reading integers exactly (Python) takes for another mask.
-  app.addHook('onSend', async (_req, _reply, payload: unknown) => {
-    if (typeof payload !== 'string' || !payload.includes('"ret_code":')) return payload;
-    return payload.replace(/"ret_code":(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)/gi, (_m, n: string) => `"ret_code":${exactInteger(Number(n))}`);
+  // ApiCallRc ret_codes are 64-bit masks (errors 0xC000000000000000 | code | object | operation as
+  // a signed long): most need more than a double's 53 bits, so they are BigInts (api/ret-codes.ts), and
+  // JSON.stringify would round a plain number to 17 digits, which a client reading integers exactly
+  // (Python, Go) takes for another mask. Every ret_code is printed as its exact integer.
+  app.setReplySerializer((payload) => serializeExact(payload));
+
+  // LINSTOR answers a path it does not serve with 404 and an ApiCallRc list (FAIL_UNKNOWN_ERROR,
+  // "Path '...' not found on server."), never an HTML page or a bare fastify error object.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    return reply.code(404).send([{
+      ret_code: errorRetCode('FAIL_UNKNOWN_ERROR'),
+      message: `Path '${path}' not found on server.`,
+      details: `ferry serves no ${req.method} ${path}; see GET /v1/controller/version for the REST API version it answers`,
+    }]);
   });
 
   // LINSTOR's list paging: offset (from 0) and limit (0: no limit), on any list answer; never on an
@@ -61,6 +71,18 @@ export function listParam(v: unknown): string[] | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const parts = (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
   return parts.length ? parts : undefined;
+}
+
+const EXACT = '\u0000exact:';
+
+/** JSON with every ret_code (and any BigInt) as its exact decimal integer. */
+export function serializeExact(payload: unknown): string {
+  const text = JSON.stringify(payload, (key, v: unknown) => {
+    if (typeof v === 'bigint') return `${EXACT}${v.toString()}`;
+    if (key === 'ret_code' && typeof v === 'number' && Number.isInteger(v)) return `${EXACT}${exactInteger(v)}`;
+    return v;
+  });
+  return text === undefined ? '' : text.replace(/"\\u0000exact:(-?\d+)"/g, '$1');
 }
 
 /** The decimal digits of an integral double, exactly (BigInt conversion is exact). */

@@ -1,4 +1,7 @@
 // JSON shapes of LINSTOR's REST API (/v1/...) that ferry answers with, so LINSTOR clients can read them.
+import type { FastifyReply } from 'fastify';
+import { FerryError } from '../core/errors.js';
+import { errorRetCode, retCodeOf } from './ret-codes.js';
 import { connectionStatus, type NodeRecord } from '../core/node-state.js';
 import type { StoragePoolRecord } from '../catalog/pools.js';
 import type { ResourceDefinitionRecord, ResourceRecord, VolumeDefinitionRecord } from '../catalog/resources.js';
@@ -8,7 +11,8 @@ export const RC_MASK_ERROR = -4611686018427387904; // 0xC000000000000000
 export const RC_SUCCESS = 0;
 
 export interface ApiCallRc {
-  ret_code: number;
+  /** A 64-bit mask (api/ret-codes.ts); BigInt where a double cannot hold it, printed exactly in JSON. */
+  ret_code: number | bigint;
   message: string;
   cause?: string;
   details?: string;
@@ -22,8 +26,20 @@ export function apiSuccess(message: string, objRefs: Record<string, string> = {}
   return [{ ret_code: RC_SUCCESS, message, obj_refs: objRefs, ...(workflowId ? { workflow_id: workflowId } : {}) }];
 }
 
+/** An error without a LINSTOR code of its own (FAIL_UNKNOWN_ERROR unless `extra.ret_code` says). */
 export function apiError(message: string, extra: Partial<ApiCallRc> = {}): ApiCallRc[] {
-  return [{ ret_code: RC_MASK_ERROR, message, ...extra }];
+  return [{ ret_code: errorRetCode('FAIL_UNKNOWN_ERROR'), message, ...extra }];
+}
+
+/** The ApiCallRc of a ferry error: LINSTOR's code for its kind and object, the operation of `method`. */
+export function apiErrorOf(e: FerryError, method?: string, extra: Partial<ApiCallRc> = {}): ApiCallRc[] {
+  return [{ ret_code: retCodeOf(e, method), message: e.message, details: JSON.stringify(e.toDetails()), ...extra }];
+}
+
+/** Answers a ferry error with its HTTP status and ApiCallRc; anything else is rethrown (a 500). */
+export function refuse(reply: FastifyReply, e: unknown, extra: Partial<ApiCallRc> = {}) {
+  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiErrorOf(e, reply.request?.method, extra));
+  throw e;
 }
 
 export function nodeJson(n: NodeRecord, now: number, offlineAfterMs: number) {

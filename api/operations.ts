@@ -1,13 +1,15 @@
 // Operations are workflows: describe one, wait for its result, and turn a failure into an HTTP answer.
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, ActivityFailure } from '@temporalio/common';
-import { errorKinds, errorKindOfType } from '../core/errors.js';
+import { errorFromFailure, errorKinds, errorKindOfType, type FerryError } from '../core/errors.js';
 
-export function failureMessage(e: unknown): { status: number; message: string } {
+/** A failed operation as an HTTP answer; `error` is the ferry error it carried (its kind, object, field). */
+export function failureMessage(e: unknown): { status: number; message: string; error?: FerryError } {
   let cause: unknown = e;
   while (cause instanceof WorkflowFailedError || cause instanceof ActivityFailure) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
-    return { status: errorKinds[errorKindOfType(cause.type)].httpStatus, message: cause.message };
+    const error = errorFromFailure(cause.type ?? '', cause.message, cause.details?.[0]);
+    return { status: errorKinds[errorKindOfType(cause.type)].httpStatus, message: cause.message, error };
   }
   return { status: 500, message: (cause as Error)?.message ?? String(cause) };
 }

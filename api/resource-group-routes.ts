@@ -5,7 +5,7 @@
 // Everything is validated and checked against the catalog before a workflow starts.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { checkDrbdOptionProperty } from '../core/drbd-props.js';
 import { checkProperty, effectiveProperties, type PropLevel, type PropLevels } from '../core/properties.js';
 import {
@@ -15,7 +15,7 @@ import {
 import type { Catalog, PropertyTarget, ResourceGroupRecord, SelectFilter } from '../catalog/index.js';
 import { placementRequestOf, planPlacement } from '../activities/controller/resources.js';
 import { placeInputOf } from '../activities/controller/resource-groups.js';
-import { apiError } from './linstor-shapes.js';
+import { refuse } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -55,10 +55,6 @@ export interface EffectivePropertyJson {
   origin: string;
 }
 
-function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
-  throw e;
-}
 
 /** LINSTOR's AutoSelectFilter body -> the select filter ferry stores (validated). */
 function selectFilterOf(f: Record<string, unknown>, field: string): Partial<Record<keyof SelectFilter, unknown>> {

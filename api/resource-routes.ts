@@ -3,7 +3,7 @@
 // catalog before a workflow starts: a refused request changes nothing.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { connectionStatus } from '../core/node-state.js';
 import { workflowIds } from '../core/operations.js';
 import {
@@ -13,7 +13,7 @@ import { DISKLESS_POOL, type Catalog } from '../catalog/index.js';
 import { disklessPool } from '../catalog/pools.js';
 import { placementRequestOf, planPlacement, type PlaceResourceInput } from '../activities/controller/resources.js';
 import { listParam } from './linstor-compat-routes.js';
-import { apiError, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';
+import { refuse, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';
 
 export type Mutate = (reply: FastifyReply, wait: boolean, workflow: string, workflowId: string, args: unknown[], done: string, refs: Record<string, string>) => Promise<unknown>;
 
@@ -27,10 +27,6 @@ interface Ctx {
 type Wait = { Querystring: { wait?: string } };
 const csv = listParam;
 
-function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
-  throw e;
-}
 
 export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { catalog, cfg, mutate } = ctx;

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import { parseInput } from '../core/validation.js';
 import { parseCron, nextCronTime } from '../core/cron.js';
 import {
@@ -13,7 +13,7 @@ import {
   type ScheduleRecord,
 } from '../core/schedules.js';
 import type { Catalog } from '../catalog/index.js';
-import { apiError } from './linstor-shapes.js';
+import { refuse } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -40,10 +40,6 @@ function nextRunOf(s: ScheduleRecord, now: number): string | null {
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : null;
 }
 
-function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
-  throw e;
-}
 
 const num = (v: unknown) => (v === undefined ? undefined : v === null ? null : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
 const str = (v: unknown) => (v === undefined || v === null ? v : v);

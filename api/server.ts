@@ -9,7 +9,8 @@ import { controllerTaskQueue } from '../core/config.js';
 import { operationMetadata, workflowIds } from '../core/operations.js';
 import type { Catalog } from '../catalog/index.js';
 import type { Logger } from '../worker/logger.js';
-import { apiError, apiSuccess, nodeJson } from './linstor-shapes.js';
+import { apiError, apiErrorOf, apiSuccess, nodeJson, refuse } from './linstor-shapes.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
@@ -54,8 +55,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   registerAuth(app, cfg);
 
-  const badRequest = (reply: FastifyReply, err: z.ZodError) =>
-    reply.code(400).send(apiError(err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')));
+  const badRequest = (reply: FastifyReply, err: z.ZodError) => {
+    const issues = err.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
+    return refuse(reply, new ValidationError(issues[0]?.field ?? 'body', issues[0]?.message ?? 'invalid', issues));
+  };
 
   /** Starts a workflow for a mutation; with ?wait=true answers once it has finished. */
   async function mutate(reply: FastifyReply, wait: boolean, workflow: string, workflowId: string, args: unknown[], done: string, refs: Record<string, string>) {
@@ -71,8 +74,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await handle.result();
       return reply.code(201).send(apiSuccess(done, refs, handle.workflowId));
     } catch (e) {
-      const { status, message } = failureMessage(e);
-      return reply.code(status).send(apiError(message, { obj_refs: refs, workflow_id: handle.workflowId }));
+      const { status, message, error } = failureMessage(e);
+      const extra = { obj_refs: refs, workflow_id: handle.workflowId };
+      return reply.code(status).send(error ? apiErrorOf(error, reply.request.method, { ...extra, message }) : apiError(message, extra));
     }
   }
 
@@ -87,7 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get<{ Params: { node: string } }>('/v1/nodes/:node', async (req, reply) => {
     const n = await catalog.nodes.get(req.params.node);
-    if (!n) return reply.code(404).send(apiError(`node '${req.params.node}' not found`));
+    if (!n) return refuse(reply, new NotFoundError('node', req.params.node));
     return { ...nodeJson(n, now(), cfg.nodeOfflineAfterMs), inventory: (await catalog.nodes.inventory(n.name)) ?? null };
   });
 
@@ -97,17 +101,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const { name, net_interfaces } = parsed.data;
     const nic = net_interfaces[0];
     const existing = await catalog.nodes.get(name);
-    if (existing) return reply.code(409).send(apiError(`node '${name}' already exists`, { obj_refs: { Node: name } }));
+    if (existing) return refuse(reply, new ConflictError('node', name, 'exists'), { obj_refs: { Node: name } });
     return mutate(reply, req.query.wait === 'true', 'createNode', workflowIds.createNode(name),
       [{ name, address: nic.address, port: nic.satellite_port }], `New node '${name}' registered.`, { Node: name });
   });
 
   app.delete<{ Params: { node: string }; Querystring: { wait?: string } }>('/v1/nodes/:node', async (req, reply) => {
     const n = await catalog.nodes.get(req.params.node);
-    if (!n) return reply.code(404).send(apiError(`node '${req.params.node}' not found`));
+    if (!n) return refuse(reply, new NotFoundError('node', req.params.node));
     // the guide: an evicted satellite cannot be deleted; it is restored or declared lost
     if (n.flags.includes('EVICTED')) {
-      return reply.code(409).send(apiError(`node '${n.name}' is EVICTED and cannot be deleted: ferry node restore ${n.name} (once it is ONLINE) or ferry node lost ${n.name}`));
+      return refuse(reply, new ConflictError('node', n.name, 'state', `node '${n.name}' is EVICTED and cannot be deleted: ferry node restore ${n.name} (once it is ONLINE) or ferry node lost ${n.name}`));
     }
     return mutate(reply, req.query.wait === 'true', 'deleteNode', workflowIds.deleteNode(n.name), [{ name: n.name }],
       `Node '${n.name}' deleted.`, { Node: n.name });

@@ -7,13 +7,13 @@
 //   POST   /v1/resource-definitions/{rsc}/snapshot-restore-resource/{snap} {to_resource}
 // Input is validated and checked against the catalog before a workflow starts: a refused request
 // changes nothing.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { FerryConfig } from '../core/config.js';
-import { ConflictError, FerryError, NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import { parseInput, resourceDefinitionNameSchema, snapshotCreateSchema, snapshotNameSchema } from '../core/validation.js';
 import type { Catalog, SnapshotRecord } from '../catalog/index.js';
-import { apiError } from './linstor-shapes.js';
+import { refuse } from './linstor-shapes.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -48,10 +48,6 @@ export function snapshotJson(s: SnapshotRecord) {
 }
 export type SnapshotJson = ReturnType<typeof snapshotJson>;
 
-function refuse(reply: FastifyReply, e: unknown) {
-  if (e instanceof FerryError) return reply.code(e.httpStatus).send(apiError(e.message, { details: JSON.stringify(e.toDetails()) }));
-  throw e;
-}
 
 // repeated query parameters (`?resources=a&resources=b`) arrive as an array (fuzz-rest found the 500)
 const names = (v: string | string[] | undefined) => (v ? [v].flat().flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean) : undefined);

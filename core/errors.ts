@@ -123,6 +123,7 @@ export type ObjectType =
   | 'backup'
   | 'schedule'
   | 'property'
+  | 'key-value store'
   | 'workflow';
 
 export class NotFoundError extends FerryError {
