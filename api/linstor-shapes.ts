@@ -102,7 +102,7 @@ export function volumeDefinitionJson(v: VolumeDefinitionRecord) {
   return {
     volume_number: v.volumeNumber,
     size_kib: kib(v.sizeBytes)!,
-    props: {},
+    props: v.props,
     flags: [] as string[],
     layer_data: [{ type: 'DRBD', data: { volume_number: v.volumeNumber, minor_number: v.minor } }],
   };

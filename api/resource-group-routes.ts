@@ -1,7 +1,7 @@
 // REST routes of resource groups (LINSTOR's /v1/resource-groups, spawn), of properties of resource
 // groups, resource definitions, resources and storage pools (PUT with override_props /
-// delete_props, as LINSTOR's modify calls), of `vd set-size` (PUT size_kib on a volume definition),
-// and ferry's property view with inheritance (/v1/ferry/properties?...&effective=true).
+// delete_props, as LINSTOR's modify calls), and ferry's property view with inheritance
+// (/v1/ferry/properties?...&effective=true).
 // Everything is validated and checked against the catalog before a workflow starts.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FerryConfig } from '../core/config.js';
@@ -10,12 +10,14 @@ import { checkDrbdOptionProperty } from '../core/drbd-props.js';
 import { checkProperty, effectiveProperties, type PropLevel, type PropLevels } from '../core/properties.js';
 import {
   autoPlaceOptionsSchema, parseInput, propertyKeySchema, propertyValueSchema, resourceDefinitionNameSchema, resourceGroupCreateSchema,
-  nodeNameSchema, resourceGroupNameSchema, sizeSchema, spawnResourcesSchema, storagePoolNameSchema, volumeNumberSchema,
+  nodeNameSchema, resourceGroupNameSchema, spawnResourcesSchema, storagePoolNameSchema,
 } from '../core/validation.js';
 import type { Catalog, PropertyTarget, ResourceGroupRecord, SelectFilter } from '../catalog/index.js';
+import type { AuxMatchInput } from '../core/autoplacer.js';
 import { placementRequestOf, planPlacement } from '../activities/controller/resources.js';
 import { placeInputOf } from '../activities/controller/resource-groups.js';
 import { refuse } from './linstor-shapes.js';
+import { listParam } from './linstor-compat-routes.js';
 import type { Mutate } from './resource-routes.js';
 
 interface Ctx {
@@ -27,7 +29,10 @@ interface Ctx {
 
 type Wait = { Querystring: { wait?: string } };
 
-/** LINSTOR's ResourceGroup shape. */
+/** An Aux match as LINSTOR writes it in a select filter: `Aux/rack` or `Aux/rack=a`. */
+const auxMatchText = (m: AuxMatchInput): string => (typeof m === 'string' ? m : m.value !== undefined ? `${m.key}=${m.value}` : m.key);
+
+/** LINSTOR's ResourceGroup shape: the select filter echoed in full, as golinstor's AutoSelectFilter reads it. */
 export function resourceGroupJson(rg: ResourceGroupRecord) {
   const sf = rg.selectFilter;
   return {
@@ -37,10 +42,12 @@ export function resourceGroupJson(rg: ResourceGroupRecord) {
     select_filter: {
       ...(sf.placeCount !== undefined ? { place_count: sf.placeCount } : {}),
       ...(sf.storagePool?.length ? { storage_pool: sf.storagePool[0], storage_pool_list: sf.storagePool } : {}),
-      ...(sf.replicasOnSame ? { replicas_on_same: sf.replicasOnSame } : {}),
-      ...(sf.replicasOnDifferent ? { replicas_on_different: sf.replicasOnDifferent } : {}),
+      ...(sf.replicasOnSame ? { replicas_on_same: sf.replicasOnSame.map(auxMatchText) } : {}),
+      ...(sf.replicasOnDifferent ? { replicas_on_different: sf.replicasOnDifferent.map(auxMatchText) } : {}),
       ...(sf.doNotPlaceWith ? { not_place_with_rsc: sf.doNotPlaceWith } : {}),
       ...(sf.doNotPlaceWithRegex !== undefined ? { not_place_with_rsc_regex: sf.doNotPlaceWithRegex } : {}),
+      ...(sf.layerStack?.length ? { layer_stack: sf.layerStack } : {}),
+      ...(sf.providerList?.length ? { provider_list: sf.providerList } : {}),
       ...(sf.disklessOnRemaining !== undefined ? { diskless_on_remaining: sf.disklessOnRemaining } : {}),
     },
     volume_groups: [{ volume_number: 0, props: {}, flags: [] as string[] }],
@@ -56,8 +63,48 @@ export interface EffectivePropertyJson {
 }
 
 
+/** The only layer stack ferry deploys. */
+const LAYER_STACK = ['DRBD', 'STORAGE'];
+
+/** layer_stack: [] clears, DRBD over STORAGE (any case) is kept upper-case as LINSTOR echoes it; anything else is refused. */
+function layerStackOf(v: unknown, field: string): string[] | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(field, 'must be a list of layer names, e.g. ["DRBD", "STORAGE"]');
+  if (v.length === 0) return null;
+  const up = (v as string[]).map((x) => x.trim().toUpperCase());
+  if (up.join(',') !== LAYER_STACK.join(',')) throw new ValidationError(field, `ferry deploys DRBD over STORAGE only; allowed: ["DRBD", "STORAGE"] (or [] for the default), got ${JSON.stringify(v)}`);
+  return up;
+}
+
+/** provider_list: [] clears; each entry a provider ferry has (LVM_THIN, DISKLESS). */
+function providerListOf(v: unknown, field: string): string[] | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || (Array.isArray(v) && v.length === 0)) return null;
+  if (!Array.isArray(v)) throw new ValidationError(field, 'must be a list of storage providers, e.g. ["LVM_THIN"]');
+  const up = v.map((x) => String(x).trim().toUpperCase());
+  const bad = up.filter((x) => x !== 'LVM_THIN' && x !== 'DISKLESS');
+  if (bad.length) throw new ValidationError(field, `storage provider ${bad.join(', ')} is not one ferry has; allowed: LVM_THIN, DISKLESS`);
+  return up;
+}
+
+/** Select filter fields ferry does not act on: refused when they ask for something, never silently stored. */
+function refuseUnsupported(f: Record<string, unknown>, field: string): void {
+  const empty = (v: unknown) => v === undefined || v === null || v === '' || v === 0 || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+  const unsupported: Record<string, string> = {
+    node_name_list: 'a resource group of ferry does not pin nodes; place on nodes with r create NODE... instead',
+    x_replicas_on_different_map: 'ferry has no counted replicas-on-different; use replicas_on_different',
+    storage_pool_diskless_list: 'ferry has one diskless pool per node (DfltDisklessStorPool)',
+    additional_place_count: 'a resource group has an absolute place_count; additional_place_count is for autoplace',
+    diskless_type: 'ferry places DRBD diskless resources only',
+  };
+  for (const [k, why] of Object.entries(unsupported)) if (!empty(f[k])) throw new ValidationError(`${field}.${k}`, why);
+}
+
 /** LINSTOR's AutoSelectFilter body -> the select filter ferry stores (validated). */
 function selectFilterOf(f: Record<string, unknown>, field: string): Partial<Record<keyof SelectFilter, unknown>> {
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) throw new ValidationError(field, 'must be an object (LINSTOR\'s AutoSelectFilter)');
+  refuseUnsupported(f, field);
   const pools = f.storage_pool_list ?? (f.storage_pool !== undefined ? (f.storage_pool === null ? null : [f.storage_pool]) : undefined);
   const raw: Record<string, unknown> = {
     placeCount: f.place_count, storagePool: pools, replicasOnSame: f.replicas_on_same, replicasOnDifferent: f.replicas_on_different,
@@ -68,28 +115,33 @@ function selectFilterOf(f: Record<string, unknown>, field: string): Partial<Reco
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) if (v === null) out[k] = null;
   for (const k of Object.keys(given)) out[k] = parsed[k];
+  const layers = layerStackOf(f.layer_stack, `${field}.layer_stack`);
+  if (layers !== undefined) out.layerStack = layers;
+  const providers = providerListOf(f.provider_list, `${field}.provider_list`);
+  if (providers !== undefined) out.providerList = providers;
   return out as Partial<Record<keyof SelectFilter, unknown>>;
 }
 
 /** override_props / delete_props, each key checked for the object's level (LINSTOR's whitelist). */
-export function propertyChangesOf(body: unknown, level: PropLevel): Record<string, string | null> {
+export function propertyChangesOf(body: unknown, level: PropLevel, opts: { allowEmpty?: boolean; field?: string } = {}): Record<string, string | null> {
   const b = (body ?? {}) as { override_props?: unknown; delete_props?: unknown };
   const over = (b.override_props ?? {}) as Record<string, unknown>;
-  if (typeof over !== 'object' || Array.isArray(over)) throw new ValidationError('override_props', 'must be an object of key -> string value');
+  const field = opts.field ?? 'override_props';
+  if (typeof over !== 'object' || over === null || Array.isArray(over)) throw new ValidationError(field, 'must be an object of key -> string value');
   const del = b.delete_props ?? [];
   if (!Array.isArray(del)) throw new ValidationError('delete_props', 'must be a list of keys');
   const changes: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(over)) {
-    const key = parseInput(propertyKeySchema, k, 'override_props');
-    const value = parseInput(propertyValueSchema, v, `override_props.${key}`);
+    const key = parseInput(propertyKeySchema, k, field);
+    const value = parseInput(propertyValueSchema, v, `${field}.${key}`);
     const c = checkProperty(key, value, level);
-    if (!c.ok) throw new ValidationError(`override_props.${key}`, c.message);
+    if (!c.ok) throw new ValidationError(`${field}.${key}`, c.message);
     const drbd = checkDrbdOptionProperty(key, c.value);
-    if (drbd) throw new ValidationError(`override_props.${key}`, drbd);
+    if (drbd) throw new ValidationError(`${field}.${key}`, drbd);
     changes[key] = c.value;
   }
   for (const k of del) changes[parseInput(propertyKeySchema, k, 'delete_props')] = null;
-  if (Object.keys(changes).length === 0) throw new ValidationError('override_props', 'give at least one property to set (override_props) or delete (delete_props)');
+  if (Object.keys(changes).length === 0 && !opts.allowEmpty) throw new ValidationError('override_props', 'give at least one property to set (override_props) or delete (delete_props)');
   return changes;
 }
 
@@ -123,6 +175,13 @@ export function registerResourceGroupRoutes(app: FastifyInstance, ctx: Ctx): voi
         const rg = await catalog.resourceGroups.get(rd.resourceGroup);
         return { own: 'resource-definition', levels: { 'resource-definition': visible(rd.props), 'resource-group': rg?.props, controller } };
       }
+      case 'volume-definition': {
+        const rd = await requireRd(t.resource);
+        const own = await catalog.resourceGroups.props(t);
+        if (!own) throw new NotFoundError('volume definition', `${t.resource}/${t.volumeNumber}`, `volume definition ${t.volumeNumber} of '${t.resource}' not found`);
+        const rg = await catalog.resourceGroups.get(rd.resourceGroup);
+        return { own: 'volume-definition', levels: { 'volume-definition': own, 'resource-definition': visible(rd.props), 'resource-group': rg?.props, controller } };
+      }
       case 'resource': {
         const rd = await requireRd(t.resource);
         const own = await catalog.resourceGroups.props(t);
@@ -148,7 +207,11 @@ export function registerResourceGroupRoutes(app: FastifyInstance, ctx: Ctx): voi
 
   // ---- resource groups ------------------------------------------------------------------------
 
-  app.get('/v1/resource-groups', async () => (await catalog.resourceGroups.list()).map(resourceGroupJson));
+  // LINSTOR's list filter: ?resource_groups=a&resource_groups=b (names matched without regard to case)
+  app.get<{ Querystring: { resource_groups?: string | string[] } }>('/v1/resource-groups', async (req) => {
+    const only = listParam(req.query.resource_groups)?.map((n) => n.toLowerCase());
+    return (await catalog.resourceGroups.list()).filter((g) => !only || only.includes(g.name.toLowerCase())).map(resourceGroupJson);
+  });
 
   app.get<{ Params: { rg: string } }>('/v1/resource-groups/:rg', async (req, reply) => {
     try {
@@ -173,19 +236,22 @@ export function registerResourceGroupRoutes(app: FastifyInstance, ctx: Ctx): voi
     }
   });
 
+  // LINSTOR's modify: description, select filter and properties in one request, any of them; a
+  // request that changes nothing is a success (linstor-csi sends its whole filter every time)
   app.put<{ Params: { rg: string } } & Wait>('/v1/resource-groups/:rg', async (req, reply) => {
     try {
       const rg = await requireRg(req.params.rg);
-      const body = (req.body ?? {}) as { description?: unknown; select_filter?: Record<string, unknown>; override_props?: unknown; delete_props?: unknown };
-      const hasProps = body.override_props !== undefined || body.delete_props !== undefined;
-      const hasFilter = body.select_filter !== undefined || body.description !== undefined;
-      if (hasProps && hasFilter) throw new ValidationError('override_props', 'change properties and the select filter in separate requests');
-      if (hasProps) return await setProps(reply, wait(req.query), { kind: 'resource-group', name: rg.name }, 'resource-group', body, `resource group '${rg.name}'`, { RscGrp: rg.name });
+      const body = (req.body ?? {}) as { description?: unknown; select_filter?: Record<string, unknown>; override_props?: unknown; delete_props?: unknown; delete_namespaces?: unknown };
+      if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be an object (LINSTOR\'s ResourceGroupModify)');
+      if (Array.isArray(body.delete_namespaces) && body.delete_namespaces.length) throw new ValidationError('delete_namespaces', 'not supported by ferry; list the keys in delete_props');
       const sf = selectFilterOf(body.select_filter ?? {}, 'select_filter');
       if (body.description !== undefined && (typeof body.description !== 'string' || body.description.length > 1024)) throw new ValidationError('description', 'must be text of at most 1024 characters');
-      if (!Object.keys(sf).length && body.description === undefined) throw new ValidationError('select_filter', 'nothing to change');
+      const hasProps = (body.override_props !== undefined && Object.keys(body.override_props ?? {}).length > 0) || (Array.isArray(body.delete_props) && body.delete_props.length > 0);
+      const changes = hasProps ? propertyChangesOf(body, 'resource-group') : undefined;
+      if (!hasProps && (body.override_props !== undefined || body.delete_props !== undefined)) propertyChangesOf({ override_props: body.override_props ?? {}, delete_props: body.delete_props ?? [] }, 'resource-group', { allowEmpty: true });
       return await mutate(reply, wait(req.query), 'modifyResourceGroup', `rg-modify/${rg.name}/${ctx.now()}`,
-        [{ name: rg.name, ...(body.description !== undefined ? { description: body.description } : {}), selectFilter: sf }], `Resource group '${rg.name}' modified.`, { RscGrp: rg.name });
+        [{ name: rg.name, ...(body.description !== undefined ? { description: body.description } : {}), selectFilter: sf, ...(changes ? { changes } : {}) }],
+        `Resource group '${rg.name}' modified.`, { RscGrp: rg.name });
     } catch (e) {
       return refuse(reply, e);
     }
@@ -271,25 +337,6 @@ export function registerResourceGroupRoutes(app: FastifyInstance, ctx: Ctx): voi
       const { own, levels } = await levelsOf(target);
       if (q.effective === 'true') return effectiveProperties(levels) as EffectivePropertyJson[];
       return Object.entries(levels[own] ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]): EffectivePropertyJson => ({ key, value, origin: own }));
-    } catch (e) {
-      return refuse(reply, e);
-    }
-  });
-
-  // ---- vd set-size ----------------------------------------------------------------------------
-
-  app.put<{ Params: { rsc: string; vlmnr: string } } & Wait>('/v1/resource-definitions/:rsc/volume-definitions/:vlmnr', async (req, reply) => {
-    try {
-      const rd = await requireRd(req.params.rsc);
-      const vlmNr = parseInput(volumeNumberSchema, Number(req.params.vlmnr), 'volume_number');
-      const body = (req.body ?? {}) as { size_kib?: unknown };
-      if (body.size_kib === undefined) throw new ValidationError('size_kib', 'give the new size (size_kib)');
-      const size = parseInput(sizeSchema, typeof body.size_kib === 'number' ? body.size_kib * 1024 : body.size_kib, 'size_kib');
-      const vd = (await catalog.resources.listVolumeDefinitions(rd.name)).find((v) => v.volumeNumber === vlmNr);
-      if (!vd) throw new NotFoundError('volume definition', `${rd.name}/${vlmNr}`, `volume definition ${vlmNr} of '${rd.name}' not found`);
-      if (size < vd.sizeBytes) throw new ValidationError('size_kib', `volume ${vlmNr} of '${rd.name}' is ${vd.sizeBytes / 1024} KiB; it can only grow (shrinking would cut off the end of the file system or data on it)`);
-      return await mutate(reply, wait(req.query), 'resizeVolumeDefinition', `vd-resize/${rd.name}/${vlmNr}`,
-        [{ resource: rd.name, volumeNumber: vlmNr, sizeBytes: size }], `Volume definition ${vlmNr} of '${rd.name}' resized.`, { RscDfn: rd.name, VlmNr: String(vlmNr) });
     } catch (e) {
       return refuse(reply, e);
     }

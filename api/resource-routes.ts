@@ -1,4 +1,4 @@
-// REST routes of storage pools, resource definitions, volume definitions and resources, in
+// REST routes of storage pools, resource definitions and resources, in
 // LINSTOR's /v1 paths and shapes. Input is validated (core/validation.ts) and checked against the
 // catalog before a workflow starts: a refused request changes nothing.
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -7,13 +7,13 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js
 import { connectionStatus } from '../core/node-state.js';
 import { workflowIds } from '../core/operations.js';
 import {
-  parseInput, resourceCreateSchema, resourceDefinitionCreateSchema, storagePoolCreateSchema, volumeDefinitionCreateSchema,
+  parseInput, resourceCreateSchema, resourceDefinitionCreateSchema, storagePoolCreateSchema,
 } from '../core/validation.js';
 import { DISKLESS_POOL, type Catalog } from '../catalog/index.js';
 import { disklessPool } from '../catalog/pools.js';
 import { placementRequestOf, planPlacement, type PlaceResourceInput } from '../activities/controller/resources.js';
 import { listParam } from './linstor-compat-routes.js';
-import { refuse, resourceDefinitionJson, resourceJson, storagePoolJson, volumeDefinitionJson } from './linstor-shapes.js';
+import { refuse, resourceDefinitionJson, resourceJson, storagePoolJson } from './linstor-shapes.js';
 
 export type Mutate = (reply: FastifyReply, wait: boolean, workflow: string, workflowId: string, args: unknown[], done: string, refs: Record<string, string>) => Promise<unknown>;
 
@@ -145,43 +145,6 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
       if (snaps.length) throw new ConflictError('resource definition', rd.name, 'in-use', `resource definition '${rd.name}' has snapshots (${snaps.map((x) => x.name).join(', ')}); delete them first: ferry snapshot delete ${rd.name} SNAPSHOT`);
       return await mutate(reply, req.query.wait === 'true', 'deleteResourceDefinition', workflowIds.deleteResourceDefinition(rd.name),
         [{ resource: rd.name }], `Resource definition '${rd.name}' deleted.`, { RscDfn: rd.name });
-    } catch (e) {
-      return refuse(reply, e);
-    }
-  });
-
-  // ---- volume definitions ---------------------------------------------------------------------
-
-  app.get<{ Params: { rsc: string } }>('/v1/resource-definitions/:rsc/volume-definitions', async (req, reply) => {
-    try {
-      await requireRd(req.params.rsc);
-      return (await catalog.resources.listVolumeDefinitions(req.params.rsc)).map(volumeDefinitionJson);
-    } catch (e) {
-      return refuse(reply, e);
-    }
-  });
-
-  app.post<{ Params: { rsc: string } } & Wait>('/v1/resource-definitions/:rsc/volume-definitions', async (req, reply) => {
-    try {
-      const body = (req.body ?? {}) as { volume_definition?: { volume_number?: unknown; size_kib?: unknown }; drbd_minor_number?: unknown };
-      const vdIn = body.volume_definition ?? {};
-      const sizeKib = vdIn.size_kib;
-      const vd = parseInput(volumeDefinitionCreateSchema, {
-        resource: req.params.rsc,
-        size: typeof sizeKib === 'number' ? sizeKib * 1024 : sizeKib,
-        ...(vdIn.volume_number !== undefined ? { volumeNumber: vdIn.volume_number } : {}),
-        ...(body.drbd_minor_number !== undefined ? { minor: body.drbd_minor_number } : {}),
-      });
-      await requireRd(vd.resource);
-      const existing = await catalog.resources.listVolumeDefinitions(vd.resource);
-      if ((await catalog.resources.list({ resource: vd.resource })).length > 0) {
-        throw new ConflictError('resource definition', vd.resource, 'in-use', `resource definition '${vd.resource}' is deployed already; ferry adds volume definitions before resources only`);
-      }
-      const volumeNumber = vd.volumeNumber ?? (existing.length ? Math.max(...existing.map((v) => v.volumeNumber)) + 1 : 0);
-      if (existing.some((v) => v.volumeNumber === volumeNumber)) throw new ConflictError('volume definition', `${vd.resource}/${volumeNumber}`, 'exists');
-      return await mutate(reply, req.query.wait === 'true', 'createVolumeDefinition', workflowIds.createVolumeDefinition(vd.resource),
-        [{ resource: vd.resource, volumeNumber, sizeBytes: vd.size, minor: vd.minor }],
-        `New volume definition ${volumeNumber} of '${vd.resource}' created.`, { RscDfn: vd.resource, VlmNr: String(volumeNumber) });
     } catch (e) {
       return refuse(reply, e);
     }

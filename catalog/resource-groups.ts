@@ -14,6 +14,10 @@ export interface SelectFilter {
   doNotPlaceWith?: string[];
   doNotPlaceWithRegex?: string;
   disklessOnRemaining?: boolean;
+  /** LINSTOR's layer_stack: ferry deploys DRBD over STORAGE only, so this is ['DRBD', 'STORAGE'] or unset. */
+  layerStack?: string[];
+  /** LINSTOR's provider_list: the storage providers the autoplacer may choose (ferry: LVM_THIN). */
+  providerList?: string[];
 }
 
 export interface ResourceGroupRecord {
@@ -28,6 +32,7 @@ export interface ResourceGroupRecord {
 export type PropertyTarget =
   | { kind: 'resource-group'; name: string }
   | { kind: 'resource-definition'; resource: string }
+  | { kind: 'volume-definition'; resource: string; volumeNumber: number }
   | { kind: 'resource'; resource: string; node: string }
   | { kind: 'storage-pool'; node: string; pool: string };
 
@@ -44,12 +49,14 @@ function toRg(r: Row): ResourceGroupRecord {
 }
 
 /** The table and key columns of a property target. */
-function where(t: PropertyTarget): { table: string; cond: string; params: string[] } {
+function where(t: PropertyTarget): { table: string; cond: string; params: (string | number)[] } {
   switch (t.kind) {
     case 'resource-group':
       return { table: 'resource_groups', cond: 'name = ?', params: [t.name] };
     case 'resource-definition':
       return { table: 'resource_definitions', cond: 'name = ?', params: [t.resource] };
+    case 'volume-definition':
+      return { table: 'volume_definitions', cond: 'resource = ? AND volume_number = ?', params: [t.resource, t.volumeNumber] };
     case 'resource':
       return { table: 'resources', cond: 'resource = ? AND node = ?', params: [t.resource, t.node] };
     case 'storage-pool':

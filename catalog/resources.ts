@@ -28,6 +28,8 @@ export interface VolumeDefinitionRecord {
   volumeNumber: number;
   minor: number;
   sizeBytes: number;
+  /** Its own properties (FileSystem/*, Aux/*), set at create or by `vd set-property`. */
+  props: Record<string, string>;
 }
 
 export interface VolumeRecord {
@@ -64,7 +66,7 @@ function toRd(r: Row): ResourceDefinitionRecord {
 }
 
 function toVd(r: Row): VolumeDefinitionRecord {
-  return { resource: String(r.resource), volumeNumber: Number(r.volume_number), minor: Number(r.minor), sizeBytes: Number(r.size_bytes) };
+  return { resource: String(r.resource), volumeNumber: Number(r.volume_number), minor: Number(r.minor), sizeBytes: Number(r.size_bytes), props: json<Record<string, string>>(r.props ?? '{}') };
 }
 
 function toVolume(r: Row): VolumeRecord {
@@ -142,7 +144,7 @@ export class ResourceStore {
   }
 
   /** Adds a volume definition: the next volume number, the first free minor from 1000 (unless given). */
-  async createVolumeDefinition(v: { resource: string; sizeBytes: number; volumeNumber?: number; minor?: number }): Promise<CreateOutcome<VolumeDefinitionRecord>> {
+  async createVolumeDefinition(v: { resource: string; sizeBytes: number; volumeNumber?: number; minor?: number; props?: Record<string, string> }): Promise<CreateOutcome<VolumeDefinitionRecord>> {
     return this.db.tx(async (tx) => {
       if (!(await tx.get(`SELECT name FROM resource_definitions WHERE name = ?`, [v.resource]))) return { created: false, reason: 'missing' };
       const mine = (await tx.all(`SELECT * FROM volume_definitions WHERE resource = ? ORDER BY volume_number`, [v.resource])).map(toVd);
@@ -152,8 +154,17 @@ export class ResourceStore {
       const used = (await tx.all<{ minor: number }>(`SELECT minor FROM volume_definitions`)).map((r) => Number(r.minor));
       const minor = v.minor ?? firstFree(used, FIRST_DRBD_MINOR, LAST_DRBD_MINOR);
       if (minor === null || used.includes(minor)) return { created: false, reason: 'exhausted' };
-      await tx.run(`INSERT INTO volume_definitions (resource, volume_number, minor, size_bytes) VALUES (?, ?, ?, ?)`, [v.resource, volumeNumber, minor, v.sizeBytes]);
-      return { created: true, record: { resource: v.resource, volumeNumber, minor, sizeBytes: v.sizeBytes } };
+      const props = v.props ?? {};
+      await tx.run(`INSERT INTO volume_definitions (resource, volume_number, minor, size_bytes, props) VALUES (?, ?, ?, ?, ?)`, [v.resource, volumeNumber, minor, v.sizeBytes, JSON.stringify(props)]);
+      return { created: true, record: { resource: v.resource, volumeNumber, minor, sizeBytes: v.sizeBytes, props } };
+    });
+  }
+
+  /** Deletes a volume definition no resource is deployed with; 'in-use' while resources of the definition exist. */
+  async deleteVolumeDefinition(resource: string, volumeNumber: number): Promise<'deleted' | 'missing' | 'in-use'> {
+    return this.db.tx(async (tx) => {
+      if (await tx.get(`SELECT node FROM resources WHERE resource = ?`, [resource])) return 'in-use';
+      return (await tx.run(`DELETE FROM volume_definitions WHERE resource = ? AND volume_number = ?`, [resource, volumeNumber])) > 0 ? 'deleted' : 'missing';
     });
   }
 

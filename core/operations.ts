@@ -20,6 +20,7 @@ export const workflowIds = {
   createResourceDefinition: (rsc: string) => `rd-create/${rsc}`,
   deleteResourceDefinition: (rsc: string) => `rd-delete/${rsc}`,
   createVolumeDefinition: (rsc: string) => `vd-create/${rsc}`,
+  deleteVolumeDefinition: (rsc: string, volumeNumber: number) => `vd-delete/${rsc}/${volumeNumber}`,
   /** One id per resource and kind: a second identical request joins the running one. */
   createResource: (rsc: string) => `resource-create/${rsc}`,
   deleteResource: (rsc: string, node: string) => `resource-delete/${rsc}/${node}`,

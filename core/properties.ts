@@ -11,6 +11,10 @@
 //   Max*OversubscriptionRatio, Autoplacer/MaxThroughput: storage pool > storage pool definition > controller
 //   Autoplacer/MinThinFreeSpace: storage pool > resource definition > resource group > node > controller
 //
+// Acted on or stored: a key whose `effect` is 'stored' is accepted, kept and listed because LINSTOR's
+// clients set it (linstor-csi sets BalanceResourcesEnabled and FileSystem/*), but ferry does nothing
+// with it; its description says so and `ferry ... list-properties` shows it, never claiming an effect.
+//
 // Validation: known keys have a type (boolean true/false, integer with a range, decimal, size or
 // percent, enum) and the objects they may be set on; Aux/* (any value), DrbdOptions/* options
 // ferry does not model, sys/fs/* and StorDriver/* pass through as strings; anything else is refused,
@@ -21,6 +25,7 @@ import { ValidationError } from './errors.js';
 
 export type PropLevel =
   | 'resource'
+  | 'volume-definition'
   | 'resource-definition'
   | 'resource-group'
   | 'storage-pool'
@@ -30,6 +35,7 @@ export type PropLevel =
 
 export const propLevelLabel: Readonly<Record<PropLevel, string>> = {
   resource: 'resource',
+  'volume-definition': 'volume definition',
   'resource-definition': 'resource definition',
   'resource-group': 'resource group',
   'storage-pool': 'storage pool',
@@ -62,6 +68,8 @@ export interface PropertyDef {
   /** LINSTOR's default when set nowhere. */
   readonly default?: string;
   readonly description: string;
+  /** 'stored': accepted and listed for LINSTOR's clients, but ferry does not act on it (see the header). */
+  readonly effect?: 'acted-on' | 'stored';
 }
 
 const RESOURCE_CHAIN: readonly PropLevel[] = ['resource', 'resource-definition', 'resource-group', 'node', 'controller'];
@@ -117,8 +125,10 @@ export const propertyDefs: readonly PropertyDef[] = [
   { key: 'Site', type: { kind: 'string' }, settableOn: ['node', 'controller'], order: NODE_CHAIN, description: 'site of a node (DRBD proxy)' },
   { key: 'sys/fs/blkio_throttle_read', type: { kind: 'integer', min: 0 }, settableOn: ALL_LEVELS, order: RESOURCE_CHAIN, description: 'read throttle in bytes/s' },
   { key: 'sys/fs/blkio_throttle_write', type: { kind: 'integer', min: 0 }, settableOn: ALL_LEVELS, order: RESOURCE_CHAIN, description: 'write throttle in bytes/s' },
+  { key: 'BalanceResourcesEnabled', type: { kind: 'boolean' }, settableOn: ['resource-definition', 'resource-group', 'controller'], order: RD_CHAIN, effect: 'stored', description: "LINSTOR's BalanceResourcesTask (keeps the place count); ferry has no such task: stored and listed, no effect (linstor-csi sets it to false while it deletes a volume)" },
   // namespaces passed through
-  { key: 'Aux/', prefix: true, type: { kind: 'string' }, settableOn: ALL_LEVELS, order: RESOURCE_CHAIN, description: 'auxiliary user properties (replicas-on-same/-different use node Aux/ properties)' },
+  { key: 'FileSystem/', prefix: true, type: { kind: 'string' }, settableOn: ['volume-definition', 'resource-definition', 'resource-group', 'controller'], order: ['volume-definition', 'resource-definition', 'resource-group', 'controller'], effect: 'stored', description: "file system of a volume (FileSystem/Type, FileSystem/MkfsParams): LINSTOR's satellite runs mkfs; ferry does not: stored and listed for the CSI driver, which formats on the node" },
+  { key: 'Aux/', prefix: true, type: { kind: 'string' }, settableOn: [...ALL_LEVELS, 'volume-definition'], order: RESOURCE_CHAIN, description: 'auxiliary user properties (replicas-on-same/-different use node Aux/ properties)' },
   { key: 'DrbdOptions/', prefix: true, type: { kind: 'string' }, settableOn: ['resource', 'resource-definition', 'resource-group', 'node', 'controller'], order: RESOURCE_CHAIN, description: 'DRBD options (net, disk, resource, peer-device sections) passed to drbd.conf' },
   { key: 'StorDriver/', prefix: true, type: { kind: 'string' }, settableOn: ['storage-pool', 'node', 'controller', 'resource-definition', 'resource-group', 'resource'], order: ['storage-pool', 'resource', 'resource-definition', 'resource-group', 'node', 'controller'], description: 'storage driver options' },
 ];

@@ -44,10 +44,13 @@ export async function createResourceGroup(input: { name: string; description?: s
   return r;
 }
 
-export async function modifyResourceGroup(input: { name: string; description?: string; selectFilter: Partial<Record<keyof SelectFilter, unknown>> }): Promise<SelectFilter> {
+export async function modifyResourceGroup(input: { name: string; description?: string; selectFilter: Partial<Record<keyof SelectFilter, unknown>>; changes?: Record<string, string | null> }): Promise<SelectFilter> {
   upsertSearchAttributes({ FerryOperation: ['rg-modify'] });
   const progress = trackProgress({ phase: 'changing the resource group', done: 0, total: 1, unit: 'groups' });
-  const r = await catalog.catalogModifyResourceGroup(input);
+  const { changes, ...filter } = input;
+  const r = await catalog.catalogModifyResourceGroup(filter);
+  // properties in the same request (LINSTOR's ResourceGroupModify): as `set-property` on the group
+  if (changes && Object.keys(changes).length) await setGroupProperties({ target: { kind: 'resource-group', name: input.name }, changes }, progress);
   progress.update({ phase: 'done', done: 1 });
   return r;
 }
@@ -90,7 +93,7 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
   const drbd = changed.some((k) => drbdOptionOfKey(k) !== null);
   // AutoSnapshot settings: the auto-snapshot/<rsc> Schedules follow (idempotent)
   const autoSnapshot = changed.some((k) => k.startsWith(AUTO_SNAPSHOT_KEY_PREFIX));
-  if (t.kind === 'resource-definition' || t.kind === 'resource') {
+  if (t.kind === 'resource-definition' || t.kind === 'volume-definition' || t.kind === 'resource') {
     return withResourceLock(t.resource, async () => {
       await catalog.catalogSetObjectProperties(input);
       if (drbd) {
@@ -102,6 +105,17 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
       return { changed, adjusted: drbd ? [t.resource] : [] };
     });
   }
+  const adjusted = await setGroupProperties(input, progress);
+  progress.update({ phase: 'done' });
+  return { changed, adjusted };
+}
+
+/** Properties of a resource group or a storage pool: the catalog, the Schedules, and the .res of a group's definitions. */
+async function setGroupProperties(input: { target: PropertyTarget; changes: Record<string, string | null> }, progress: ReturnType<typeof trackProgress>): Promise<string[]> {
+  const t = input.target;
+  const changed = Object.keys(input.changes);
+  const drbd = changed.some((k) => drbdOptionOfKey(k) !== null);
+  const autoSnapshot = changed.some((k) => k.startsWith(AUTO_SNAPSHOT_KEY_PREFIX));
   await catalog.catalogSetObjectProperties(input);
   if (autoSnapshot) await catalog.autoSnapshotReconcile({});
   const adjusted: string[] = [];
@@ -114,8 +128,7 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
       progress.update({ done: adjusted.length });
     }
   }
-  progress.update({ phase: 'done' });
-  return { changed, adjusted };
+  return adjusted;
 }
 
 export async function resizeVolumeDefinition(input: { resource: string; volumeNumber: number; sizeBytes: number }): Promise<{ resource: string; volumeNumber: number; sizeBytes: number; deviceBytes: number | null }> {

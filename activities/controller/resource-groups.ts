@@ -32,6 +32,8 @@ export function describeTarget(t: PropertyTarget): string {
       return `resource group '${t.name}'`;
     case 'resource-definition':
       return `resource definition '${t.resource}'`;
+    case 'volume-definition':
+      return `volume definition ${t.volumeNumber} of '${t.resource}'`;
     case 'resource':
       return `resource '${t.resource}' on node '${t.node}'`;
     case 'storage-pool':

@@ -137,13 +137,20 @@ export function createResourceActivities(deps: { catalog: Catalog; now?: () => n
       throw fail('ConflictError', input.port ? `TCP port ${input.port} is already used by another resource definition` : 'no free DRBD TCP port left (7000-7999)');
     },
 
-    async catalogCreateVolumeDefinition(input: { resource: string; volumeNumber: number; sizeBytes: number; minor?: number }): Promise<{ volumeNumber: number; minor: number; sizeBytes: number }> {
+    async catalogCreateVolumeDefinition(input: { resource: string; volumeNumber: number; sizeBytes: number; minor?: number; props?: Record<string, string> }): Promise<{ volumeNumber: number; minor: number; sizeBytes: number }> {
       const out = await catalog.resources.createVolumeDefinition(input);
       if (out.created) return out.record;
       if (out.reason === 'exists' && out.record && out.record.sizeBytes === input.sizeBytes && (input.minor === undefined || input.minor === out.record.minor)) return out.record;
       if (out.reason === 'exists') throw fail('ConflictError', `volume definition ${input.volumeNumber} of '${input.resource}' already exists`);
       if (out.reason === 'missing') throw fail('NotFoundError', `resource definition '${input.resource}' not found`);
       throw fail('ConflictError', input.minor !== undefined ? `DRBD minor ${input.minor} is already used` : 'no free DRBD minor left');
+    },
+
+    /** Forgets a volume definition no resource is deployed with. Idempotent: one already gone is success (false). */
+    async catalogDeleteVolumeDefinition(input: { resource: string; volumeNumber: number }): Promise<boolean> {
+      const out = await catalog.resources.deleteVolumeDefinition(input.resource, input.volumeNumber);
+      if (out === 'in-use') throw fail('ConflictError', `volume definition ${input.volumeNumber} of '${input.resource}' is in use: resource '${input.resource}' is deployed; delete its resources first`);
+      return out === 'deleted';
     },
 
     /**
