@@ -158,7 +158,8 @@ function opMask(method: string | undefined): bigint {
 
 /** An error ret_code: MASK_ERROR | code | the object's mask | the operation's mask (as LINSTOR's ResponseConverter adds them). */
 export function errorRetCode(code: CodeName, opts: { objectType?: ObjectType | 'kvs' | 'controller'; method?: string } = {}): bigint {
-  const obj = (opts.objectType && OBJ_MASK[opts.objectType]) ?? 0n;
+  const type = opts.objectType === 'key-value store' ? 'kvs' : opts.objectType;
+  const obj = (type && OBJ_MASK[type]) ?? 0n;
   return signed(MASK_ERROR | CODES[code] | obj | opMask(opts.method));
 }
 

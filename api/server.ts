@@ -15,6 +15,7 @@ import { nodeCreateBody } from './schemas.js';
 import { describeOperation, failureMessage, operationResult } from './operations.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { registerVolumeDefinitionRoutes } from './volume-definition-routes.js';
+import { registerKeyValueStoreRoutes } from './key-value-store-routes.js';
 import { registerEvacuationRoutes } from './evacuation-routes.js';
 import { registerResourceGroupRoutes } from './resource-group-routes.js';
 import { registerSnapshotRoutes } from './snapshot-routes.js';
@@ -142,6 +143,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
   registerVolumeDefinitionRoutes(app, { catalog, mutate });
+  registerKeyValueStoreRoutes(app, { catalog, now, mutate });
   registerEvacuationRoutes(app, { cfg, catalog, client, taskQueue, now, mutate });
   registerResourceGroupRoutes(app, { cfg, catalog, now, mutate });
   registerSnapshotRoutes(app, { cfg, catalog, now, mutate });

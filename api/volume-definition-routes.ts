@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { workflowIds } from '../core/operations.js';
 import { parseInput, resourceDefinitionNameSchema, sizeSchema, volumeDefinitionCreateSchema, volumeNumberSchema } from '../core/validation.js';
-import type { Catalog } from '../activities/controller/catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { refuse, volumeDefinitionJson } from './linstor-shapes.js';
 import { propertyChangesOf } from './resource-group-routes.js';
 import type { Mutate } from './resource-routes.js';

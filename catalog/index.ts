@@ -9,6 +9,7 @@ import { ErrorReportStore } from './error-reports.js';
 import { SnapshotStore } from './snapshots.js';
 import { ResourceGroupStore } from './resource-groups.js';
 import { ScheduleStore } from './schedules.js';
+import { KeyValueStore } from './key-value-store.js';
 import { migrate } from './schema.js';
 
 export class Catalog {
@@ -21,6 +22,7 @@ export class Catalog {
   readonly errorReports: ErrorReportStore;
   readonly schedules: ScheduleStore;
   readonly resourceGroups: ResourceGroupStore;
+  readonly keyValueStore: KeyValueStore;
   private constructor(readonly db: Db) {
     this.nodes = new NodeStore(db);
     this.storagePools = new StoragePoolStore(db);
@@ -31,6 +33,7 @@ export class Catalog {
     this.remotes = new RemoteStore(db);
     this.schedules = new ScheduleStore(db);
     this.resourceGroups = new ResourceGroupStore(db);
+    this.keyValueStore = new KeyValueStore(db);
   }
 
   static async open(url: string): Promise<Catalog> {
@@ -50,4 +53,5 @@ export { DISKLESS_POOL } from './pools.js';
 export type { ResourceDefinitionRecord, VolumeDefinitionRecord, ResourceRecord, VolumeRecord, ResourceFlag } from './resources.js';
 export type { RemoteRecord, LastBackupRecord, BackupSlot } from './remotes.js';
 export type { SnapshotRecord, SnapshotNodeRecord, SnapshotState } from './snapshots.js';
+export type { KeyValueStoreRecord } from './key-value-store.js';
 export type { ResourceGroupRecord, SelectFilter, PropertyTarget } from './resource-groups.js';

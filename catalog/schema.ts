@@ -236,6 +236,15 @@ const MIGRATIONS: Record<number, string[]> = {
       queued_at BIGINT NOT NULL
     )`,
   ],
+  // 22: LINSTOR's key-value store (issue 22, linstor-csi): one row per instance and key.
+  22: [
+    `CREATE TABLE IF NOT EXISTS key_value_store (
+      instance TEXT NOT NULL,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (instance, key)
+    )`,
+  ],
   // 5: evacuation and eviction: one row per node being evacuated/evicted, one per resource move
   // (the replacement chosen for the node's replica, reused by a retried or re-issued evacuation).
   5: [

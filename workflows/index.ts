@@ -4,6 +4,7 @@ export { registerNode } from './register-node.js';
 export { createStoragePool } from './create-storage-pool.js';
 export { createResourceDefinition, createVolumeDefinition, deleteResourceDefinition } from './resource-definitions.js';
 export { deleteVolumeDefinition, modifyVolumeDefinition } from './volume-definitions.js';
+export { modifyKeyValueStore, deleteKeyValueStore } from './key-value-store.js';
 export { createResource } from './create-resource.js';
 export { deleteResource } from './delete-resource.js';
 export { createRemote, modifyRemote, deleteRemote, backupCreate, backupRestore, backupDelete } from './backups.js';

@@ -11,6 +11,7 @@ import { createScheduleActivities } from './schedules.js';
 import { createResourceGroupActivities } from './resource-groups.js';
 import { createAutoSnapshotActivities } from './auto-snapshot.js';
 import { createDoctorActivities } from './doctor.js';
+import { createKeyValueStoreActivities } from './key-value-store.js';
 
 export interface NodeSpec {
   name: string;
@@ -31,6 +32,7 @@ export function createControllerActivities(deps: { catalog: Catalog; now?: () =>
     ...createResourceGroupActivities(deps),
     ...createAutoSnapshotActivities(deps),
     ...createDoctorActivities(deps),
+    ...createKeyValueStoreActivities(deps),
     /** Idempotent for a retry of the same request: an existing node with the same address is success. */
     async catalogCreateNode(spec: NodeSpec): Promise<void> {
       const created = await catalog.nodes.create({ ...spec, now: now() });
