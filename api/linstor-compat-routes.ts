@@ -46,11 +46,12 @@ export function registerLinstorCompatRoutes(app: FastifyInstance): void {
   // "Path '...' not found on server."), never an HTML page or a bare fastify error object.
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
-    return reply.code(404).send([{
+    // serialised here: fastify's not-found context does not use the reply serializer set above
+    return reply.code(404).type('application/json; charset=utf-8').send(serializeExact([{
       ret_code: errorRetCode('FAIL_UNKNOWN_ERROR'),
       message: `Path '${path}' not found on server.`,
       details: `ferry serves no ${req.method} ${path}; see GET /v1/controller/version for the REST API version it answers`,
-    }]);
+    }]));
   });
 
   // LINSTOR's list paging: offset (from 0) and limit (0: no limit), on any list answer; never on an
