@@ -195,14 +195,34 @@ export class FerryClient {
     list: (resource: string): Promise<VolumeDefinitionJson[]> =>
       this.request('GET', `/v1/resource-definitions/${encodeURIComponent(resource)}/volume-definitions`),
     /** `sizeBytes` is rounded up to KiB, as LINSTOR's size_kib. */
-    create: (v: { resource: string; sizeBytes: number; volumeNumber?: number; minor?: number }): Promise<Operation<{ volumeNumber: number; minor: number; sizeBytes: number }>> =>
+    get: (resource: string, volumeNumber: number): Promise<VolumeDefinitionJson> =>
+      this.request('GET', `/v1/resource-definitions/${encodeURIComponent(resource)}/volume-definitions/${volumeNumber}`),
+    /** `props` are kept and listed (FileSystem/*, Aux/*); ferry does not act on FileSystem/*. */
+    create: (v: { resource: string; sizeBytes: number; volumeNumber?: number; minor?: number; props?: Record<string, string> }): Promise<Operation<{ volumeNumber: number; minor: number; sizeBytes: number }>> =>
       this.mutate('POST', `/v1/resource-definitions/${encodeURIComponent(v.resource)}/volume-definitions`, {
-        volume_definition: { size_kib: Math.ceil(v.sizeBytes / 1024), ...(v.volumeNumber !== undefined ? { volume_number: v.volumeNumber } : {}) },
+        volume_definition: { size_kib: Math.ceil(v.sizeBytes / 1024), ...(v.volumeNumber !== undefined ? { volume_number: v.volumeNumber } : {}), ...(v.props ? { props: v.props } : {}) },
         ...(v.minor !== undefined ? { drbd_minor_number: v.minor } : {}),
       }),
     /** Grows a volume (never shrinks): every diskful replica's LV, then DRBD (`vd set-size`). */
     setSize: (v: { resource: string; volumeNumber: number; sizeBytes: number }): Promise<Operation<{ resource: string; volumeNumber: number; sizeBytes: number; deviceBytes: number | null }>> =>
       this.mutate('PUT', `/v1/resource-definitions/${encodeURIComponent(v.resource)}/volume-definitions/${v.volumeNumber}`, { size_kib: Math.ceil(v.sizeBytes / 1024) }),
+    /** Sets (string) or deletes (null) properties of one volume definition. */
+    setProperties: (v: { resource: string; volumeNumber: number; changes: Record<string, string | null> }): Promise<Operation<unknown>> =>
+      this.mutate('PUT', `/v1/resource-definitions/${encodeURIComponent(v.resource)}/volume-definitions/${v.volumeNumber}`, propsBody(v.changes)),
+    /** Refused (409, FAIL_IN_USE) while the resource is deployed. */
+    delete: (resource: string, volumeNumber: number): Promise<Operation<{ resource: string; volumeNumber: number; deleted: boolean }>> =>
+      this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(resource)}/volume-definitions/${volumeNumber}`),
+  };
+
+  /** LINSTOR's key-value store: named maps of text kept by the controller (linstor-csi keeps its backup mapping there). */
+  readonly keyValueStore = {
+    list: (): Promise<{ name: string; props: Record<string, string> }[]> => this.request('GET', '/v1/key-value-store'),
+    get: async (name: string): Promise<{ name: string; props: Record<string, string> }> =>
+      (await this.request<{ name: string; props: Record<string, string> }[]>('GET', `/v1/key-value-store/${encodeURIComponent(name)}`))[0]!,
+    /** Sets (string) or deletes (null) keys; the first key creates the instance. */
+    modify: (name: string, changes: Record<string, string | null>): Promise<Operation<{ name: string; keys: number }>> =>
+      this.mutate('PUT', `/v1/key-value-store/${encodeURIComponent(name)}`, propsBody(changes)),
+    delete: (name: string): Promise<Operation<{ name: string; deleted: boolean }>> => this.mutate('DELETE', `/v1/key-value-store/${encodeURIComponent(name)}`),
   };
 
   /** Resource groups: templates with an autoplacer select filter; `spawn` defines and places a resource in one operation. */
@@ -211,9 +231,11 @@ export class FerryClient {
     get: (name: string): Promise<ResourceGroupJson> => this.request('GET', `/v1/resource-groups/${encodeURIComponent(name)}`),
     create: (g: { name: string; description?: string } & SelectFilterRequest): Promise<Operation<{ name: string; created: boolean }>> =>
       this.mutate('POST', '/v1/resource-groups', { name: g.name, ...(g.description !== undefined ? { description: g.description } : {}), select_filter: selectFilterBody(g) }),
-    /** Changes the fields given; null clears one. */
-    modify: (g: { name: string; description?: string } & { [K in keyof SelectFilterRequest]?: SelectFilterRequest[K] | null }): Promise<Operation<unknown>> =>
-      this.mutate('PUT', `/v1/resource-groups/${encodeURIComponent(g.name)}`, { ...(g.description !== undefined ? { description: g.description } : {}), select_filter: selectFilterBody(g) }),
+    /** Changes the fields given (null clears one) and the properties in `changes` (null deletes), in one operation. */
+    modify: (g: { name: string; description?: string; changes?: Record<string, string | null> } & { [K in keyof SelectFilterRequest]?: SelectFilterRequest[K] | null }): Promise<Operation<unknown>> =>
+      this.mutate('PUT', `/v1/resource-groups/${encodeURIComponent(g.name)}`, {
+        ...(g.description !== undefined ? { description: g.description } : {}), select_filter: selectFilterBody(g), ...(g.changes ? propsBody(g.changes) : {}),
+      }),
     delete: (name: string): Promise<Operation<{ name: string; deleted: boolean }>> => this.mutate('DELETE', `/v1/resource-groups/${encodeURIComponent(name)}`),
     /** A resource definition in the group, its volumes (`sizesBytes`) and its replicas by the group's select filter. */
     spawn: (s: { resourceGroup: string; resource: string; sizesBytes: number[] }): Promise<Operation<CreateResourceResult>> =>
@@ -572,6 +594,15 @@ export interface SelectFilterRequest {
   doNotPlaceWith?: string[];
   doNotPlaceWithRegex?: string;
   disklessOnRemaining?: boolean;
+}
+
+/** LINSTOR's GenericPropsModify: a string sets a key, null deletes it. */
+function propsBody(changes: Record<string, string | null>): { override_props: Record<string, string>; delete_props: string[] } {
+  const entries = Object.entries(changes);
+  return {
+    override_props: Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null)),
+    delete_props: entries.filter(([, v]) => v === null).map(([k]) => k),
+  };
 }
 
 function selectFilterBody(g: { [K in keyof SelectFilterRequest]?: SelectFilterRequest[K] | null }): Record<string, unknown> {
