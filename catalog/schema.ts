@@ -236,8 +236,8 @@ const MIGRATIONS: Record<number, string[]> = {
       queued_at BIGINT NOT NULL
     )`,
   ],
-  // 22: LINSTOR's key-value store (issue 22, linstor-csi): one row per instance and key.
-  22: [
+  // 11: LINSTOR's key-value store (linstor-csi keeps its state there): one row per instance and key.
+  11: [
     `CREATE TABLE IF NOT EXISTS key_value_store (
       instance TEXT NOT NULL,
       key TEXT NOT NULL,
