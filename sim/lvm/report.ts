@@ -130,8 +130,11 @@ export function lvRows(nodeDir: string, state: LvmState): LvRow[] {
         try {
           fd = fs.openSync(files.meta, 'r');
           const h = readPoolHeader(fd);
+          // a filled pool (`ferry-sim pool fill`) looks as a real pool full of other data does: the
+          // chunks beyond the limit count as used, so data_percent and free space tell the truth
           const cap = capacityChunks(h);
-          row.dataPercent = lv.active ? (cap === 0 ? 100 : (h.usedChunks / cap) * 100) : undefined;
+          const used = Math.min(h.totalChunks, h.usedChunks + (h.totalChunks - cap));
+          row.dataPercent = lv.active ? (h.totalChunks === 0 ? 100 : (used / h.totalChunks) * 100) : undefined;
           // Simulated metadata use: a fixed base plus 48 bytes per mapping.
           let mappings = 0;
           for (const t of Object.values(vg.lvs)) {
