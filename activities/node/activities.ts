@@ -2,6 +2,7 @@
 // host state. Each is idempotent.
 import type { HostInventory } from '../../catalog/nodes.js';
 import { listLogicalVolumes, listVolumeGroups } from './host/lvm.js';
+import { poolFreeBytes } from '../../core/host-usage.js';
 
 export function createNodeActivities(deps: { node: string; now?: () => number }) {
   const now = deps.now ?? Date.now;
@@ -16,7 +17,7 @@ export function createNodeActivities(deps: { node: string; now?: () => number })
           vg: lv.vg,
           pool: lv.name,
           totalBytes: lv.sizeBytes,
-          freeBytes: Math.max(0, Math.round(lv.sizeBytes * (1 - (lv.dataPercent ?? 0) / 100))),
+          freeBytes: poolFreeBytes(lv.sizeBytes, lv.dataPercent),
         }));
       return {
         volumeGroups: vgs.map((vg) => ({ name: vg.name, sizeBytes: vg.sizeBytes, freeBytes: vg.freeBytes })),

@@ -7,6 +7,7 @@ import type { ResourceLayout } from '../controller/resources.js';
 import * as drbd from './host/drbd.js';
 import { ensureThinVolume, getLogicalVolume, removeLogicalVolume } from './host/lvm.js';
 import { isFullySynced, type DrbdResourceStatus } from './host/parse-drbd.js';
+import { allocatedBytes } from '../../core/host-usage.js';
 
 /** The thin LV of a volume: `<rsc>_<vlmNr:05d>`, as LINSTOR names it. */
 export function volumeLvName(resource: string, volumeNumber: number): string {
@@ -98,7 +99,7 @@ export function createResourceNodeActivities(deps: { node: string }) {
         const lv = await getLogicalVolume(me.vg, volumeLvName(layout.resource, v.volumeNumber));
         if (lv) {
           backing = lvDevicePath(me.vg, lv.name);
-          allocated = lv.dataPercent === null ? null : Math.round((lv.sizeBytes * lv.dataPercent) / 100);
+          allocated = allocatedBytes(lv.sizeBytes, lv.dataPercent);
         }
       }
       out.push({ volumeNumber: v.volumeNumber, backingDisk: backing, allocatedBytes: allocated, diskState: dev?.diskState ?? 'Unknown', inUse: s?.role === 'Primary' });
