@@ -12,7 +12,8 @@ import { apiError } from './linstor-shapes.js';
 /** Routes anyone may call: liveness and Prometheus scraping. */
 export const OPEN_PATHS: readonly string[] = ['/health', '/metrics'];
 
-const HEARTBEAT = /^\/v1\/internal\/agents\/[^/]+\/heartbeat$/;
+/** The agent's own reports: its heartbeat and its host's LVM usage. */
+const AGENT_REPORT = /^\/v1\/internal\/agents\/[^/]+\/(heartbeat|usage)$/;
 
 export interface Principal {
   name: string;
@@ -41,11 +42,11 @@ export function findToken(tokens: readonly ApiToken[], presented: string): ApiTo
   return found;
 }
 
-/** What a role may do: admin anything; read-only GET/HEAD; agent only its heartbeat (admin may too). */
+/** What a role may do: admin anything; read-only GET/HEAD; agent only its reports (admin may too). */
 export function allowed(role: ApiRole, method: string, path: string): boolean {
   // decoding payloads for the Web UI (api/codec-routes.ts) is a read
   const read = method === 'GET' || method === 'HEAD' || (method === 'POST' && path === '/codec/decode');
-  if (HEARTBEAT.test(path)) return role === 'admin' || role === 'agent';
+  if (AGENT_REPORT.test(path)) return role === 'admin' || role === 'agent';
   if (role === 'admin') return true;
   if (role === 'read-only') return read;
   return false;

@@ -68,7 +68,12 @@ export type NodeJson = ReturnType<typeof nodeJson>;
 
 const kib = (bytes: number | null) => (bytes === null ? null : Math.floor(bytes / 1024));
 
-export function storagePoolJson(p: StoragePoolRecord, nodeOnline: boolean) {
+/**
+ * A storage pool as LINSTOR shows it. Its capacity is the agent's last report; while the node is
+ * OFFLINE (`usageStale`) that report is old, and the pool has no capacity, as LINSTOR shows a pool
+ * of a satellite it has no connection to (the client prints '').
+ */
+export function storagePoolJson(p: StoragePoolRecord, nodeOnline: boolean, usageStale = !nodeOnline) {
   const thin = p.provider === 'LVM_THIN';
   return {
     storage_pool_name: p.name,
@@ -77,11 +82,14 @@ export function storagePoolJson(p: StoragePoolRecord, nodeOnline: boolean) {
     props: p.props,
     static_traits: thin ? { Provisioning: 'Thin', SupportsSnapshots: 'true' } : { SupportsSnapshots: 'false' },
     // LINSTOR reports capacities in KiB; a diskless pool has none
-    ...(thin ? { free_capacity: kib(p.freeBytes), total_capacity: kib(p.totalBytes) } : {}),
+    ...(thin && !usageStale ? { free_capacity: kib(p.freeBytes), total_capacity: kib(p.totalBytes) } : {}),
     free_space_mgr_name: `${p.node};${p.name}`,
     supports_snapshots: thin,
     external_locking: false,
     reports: nodeOnline ? [] : [{ ret_code: RC_MASK_ERROR, message: `No active connection to satellite '${p.node}'` }],
+    // ferry's additions: when the capacity was taken on the host, and whether it is out of date
+    capacity_reported_at: thin ? p.updatedAt : null,
+    capacity_stale: thin && usageStale,
   };
 }
 export type StoragePoolJson = ReturnType<typeof storagePoolJson>;
@@ -109,7 +117,8 @@ export function volumeDefinitionJson(v: VolumeDefinitionRecord) {
 }
 export type VolumeDefinitionJson = ReturnType<typeof volumeDefinitionJson>;
 
-export function resourceJson(r: ResourceRecord, vds: VolumeDefinitionRecord[], provider: string) {
+/** A resource as LINSTOR shows it; `usageStale` (its node is OFFLINE): no Allocated, the last report is old. */
+export function resourceJson(r: ResourceRecord, vds: VolumeDefinitionRecord[], provider: string, usageStale = false) {
   const diskless = r.flags.includes('DISKLESS');
   return {
     name: r.resource,
@@ -125,9 +134,12 @@ export function resourceJson(r: ResourceRecord, vds: VolumeDefinitionRecord[], p
         storage_pool_name: r.storagePool,
         provider_kind: diskless ? 'DISKLESS' : provider,
         device_path: `/dev/drbd${vd.minor}`,
-        allocated_size_kib: kib(v?.allocatedBytes ?? null),
+        allocated_size_kib: usageStale ? null : kib(v?.allocatedBytes ?? null),
         usable_size_kib: kib(vd.sizeBytes),
         state: { disk_state: v?.diskState ?? 'Unknown' },
+        // ferry's additions: when the allocation was taken on the host, and whether it is out of date
+        allocated_reported_at: v?.updatedAt ?? null,
+        allocated_stale: usageStale,
         layer_data_list: [
           { type: 'DRBD', data: { drbd_volume_definition: { volume_number: vd.volumeNumber, minor_number: vd.minor }, device_path: `/dev/drbd${vd.minor}`, backing_device: v?.backingDisk ?? null } },
         ],

@@ -46,22 +46,24 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
     const out = [];
     for (const n of await catalog.nodes.list()) {
       if (nodes && !nodes.includes(n.name)) continue;
-      const online = connectionStatus(n, t, cfg.nodeOfflineAfterMs) === 'ONLINE';
+      const status = connectionStatus(n, t, cfg.nodeOfflineAfterMs);
       for (const p of [disklessPool(n.name), ...(await catalog.storagePools.list(n.name))]) {
         if (pools && !pools.includes(p.name)) continue;
-        out.push(storagePoolJson(p, online));
+        out.push(storagePoolJson(p, status === 'ONLINE', status === 'OFFLINE'));
       }
     }
     return out.sort((a, b) => a.storage_pool_name.localeCompare(b.storage_pool_name) || a.node_name.localeCompare(b.node_name));
   }
   async function resourcesView(filter: { nodes?: string[]; resources?: string[] }) {
     const out = [];
+    const t = ctx.now();
+    const offline = new Set((await catalog.nodes.list()).filter((n) => connectionStatus(n, t, cfg.nodeOfflineAfterMs) === 'OFFLINE').map((n) => n.name));
     for (const r of await catalog.resources.list()) {
       if (filter.nodes && !filter.nodes.includes(r.node)) continue;
       if (filter.resources && !filter.resources.includes(r.resource)) continue;
       const vds = await catalog.resources.listVolumeDefinitions(r.resource);
       const sp = await catalog.storagePools.get(r.node, r.storagePool);
-      out.push(resourceJson(r, vds, sp?.provider ?? 'LVM_THIN'));
+      out.push(resourceJson(r, vds, sp?.provider ?? 'LVM_THIN', offline.has(r.node)));
     }
     return out;
   }

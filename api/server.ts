@@ -28,6 +28,7 @@ import { registerScheduleRoutes } from './schedule-routes.js';
 import { registerLinstorCompatRoutes } from './linstor-compat-routes.js';
 import { registerCodecRoutes } from './codec-routes.js';
 import { registerDoctorRoutes } from './doctor-routes.js';
+import { registerUsageRoutes } from './usage-routes.js';
 
 export interface ApiDeps {
   cfg: FerryConfig;
@@ -141,6 +142,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return { ok: true };
   });
 
+  registerUsageRoutes(app, { catalog });
   registerResourceRoutes(app, { cfg, catalog, now, mutate });
   registerVolumeDefinitionRoutes(app, { catalog, mutate });
   registerKeyValueStoreRoutes(app, { catalog, now, mutate });

@@ -1,5 +1,6 @@
 // Nodes and their storage-pool inventory in the catalog.
 import type { NodeFlag, NodeRecord } from '../core/node-state.js';
+import type { HostUsage } from '../core/host-usage.js';
 import type { Db, Row } from './db.js';
 
 export interface HostThinPool {
@@ -71,6 +72,37 @@ export class NodeStore {
           [p.freeBytes, p.totalBytes, inv.takenAt, name, `${p.vg}/${p.pool}`],
         );
       }
+    });
+  }
+
+  /**
+   * The LVM usage an agent watched on its host: each thin pool's free and total bytes, each
+   * replica volume's allocation (matched by its backing LV), stamped with the time it was taken.
+   * 'stale-agent' when a newer agent of the node has reported already (nothing changes then).
+   */
+  async recordUsage(name: string, u: HostUsage): Promise<{ pools: number; volumes: number } | 'no-node' | 'stale-agent'> {
+    return this.db.tx(async (tx) => {
+      const n = await tx.get<{ agent_started_at: unknown }>(`SELECT agent_started_at FROM nodes WHERE name = ?`, [name]);
+      if (!n) return 'no-node';
+      if (n.agent_started_at !== null && n.agent_started_at !== undefined && Number(n.agent_started_at) > u.agentStartedAt) return 'stale-agent';
+      let pools = 0;
+      for (const p of u.thinPools) {
+        pools += await tx.run(
+          `UPDATE storage_pools SET free_bytes = ?, total_bytes = ?, updated_at = ? WHERE node = ? AND provider = 'LVM_THIN' AND pool_name = ?`,
+          [p.freeBytes, p.totalBytes, u.takenAt, name, `${p.vg}/${p.pool}`],
+        );
+      }
+      const allocated = new Map(u.volumes.map((v) => [`/dev/${v.vg}/${v.lv}`, v.allocatedBytes]));
+      let volumes = 0;
+      const rows = await tx.all<{ resource: string; volume_number: unknown; backing_disk: string | null }>(
+        `SELECT resource, volume_number, backing_disk FROM volumes WHERE node = ? AND backing_disk IS NOT NULL`, [name]);
+      for (const r of rows) {
+        const a = allocated.get(String(r.backing_disk));
+        if (a === undefined) continue;
+        volumes += await tx.run(`UPDATE volumes SET allocated_bytes = ?, updated_at = ? WHERE resource = ? AND node = ? AND volume_number = ?`,
+          [a, u.takenAt, r.resource, name, Number(r.volume_number)]);
+      }
+      return { pools, volumes };
     });
   }
 

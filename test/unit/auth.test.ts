@@ -45,6 +45,8 @@ describe('API tokens', () => {
     expect(allowed('agent', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(true);
     expect(allowed('admin', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(true);
     expect(allowed('read-only', 'POST', '/v1/internal/agents/node1/heartbeat')).toBe(false);
+    expect(allowed('agent', 'POST', '/v1/internal/agents/node1/usage')).toBe(true);
+    expect(allowed('read-only', 'POST', '/v1/internal/agents/node1/usage')).toBe(false);
     expect(allowed('agent', 'GET', '/v1/nodes')).toBe(false);
   });
 
