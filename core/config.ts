@@ -41,6 +41,10 @@ export const configSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   agent: z.object({
     heartbeatIntervalMs: z.coerce.number().int().min(100).default(5000),
+    /** How often the agent reads its host's LVM usage (`lvs`); a changed figure is reported at once. */
+    usageIntervalMs: z.coerce.number().int().min(100).default(3000),
+    /** An unchanged usage is reported again every this many periods anyway. */
+    usageResendEvery: z.coerce.number().int().min(1).default(10),
   }).prefault({}),
   /** A node whose agent has not reported for this long is OFFLINE. */
   nodeOfflineAfterMs: z.coerce.number().int().min(500).default(15000),
@@ -78,6 +82,7 @@ export function resolveConfig(file: unknown, env: Env): FerryConfig {
   }
   const agent = { ...((base.agent as object | undefined) ?? {}) } as Record<string, unknown>;
   if (env.FERRY_AGENT_HEARTBEAT_MS) agent.heartbeatIntervalMs = env.FERRY_AGENT_HEARTBEAT_MS;
+  if (env.FERRY_AGENT_USAGE_MS) agent.usageIntervalMs = env.FERRY_AGENT_USAGE_MS;
   const merged: Record<string, unknown> = { ...base, temporal: t, api, agent };
   if (env.FERRY_CATALOG) merged.catalog = env.FERRY_CATALOG;
   if (env.FERRY_CONTROLLERS) merged.controllers = controllersFromEnv(env.FERRY_CONTROLLERS);

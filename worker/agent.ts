@@ -1,5 +1,5 @@
 // `ferry agent --node NAME`: the node agent. The only process that touches its host: it polls the
-// host's own task queue and reports to the controller that it is alive.
+// host's own task queue and reports to the controller that it is alive and what its LVM holds.
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FerryConfig } from '../core/config.js';
 import { nodeTaskQueue } from '../core/config.js';
@@ -19,6 +19,7 @@ import { statusAll as drbdStatusAll } from '../activities/node/host/drbd.js';
 import { errorReportInterceptor, postErrorReport } from './error-reports.js';
 import { writeFileSync } from 'node:fs';
 import { httpCall, transportFromEnv } from '../client/transport.js';
+import { startUsageWatch, usageWatchInterceptor, type UsageWatch } from './usage-watch.js';
 
 export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): Promise<void> {
   const log = createLogger({ process: 'agent', node }, cfg.logLevel);
@@ -40,11 +41,13 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     if (process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE) writeFileSync(process.env.FERRY_AGENT_METRICS_ANNOUNCE_FILE, String(port));
   }
   const taskQueue = nodeTaskQueue(cfg.temporal.taskQueuePrefix, node);
+  // the usage watch starts once the worker is up; activities poke it when they ran
+  const usageWatch: { current?: UsageWatch } = {};
   const createWorker = (connection: NativeConnection) => Worker.create({
     connection,
     namespace: cfg.temporal.namespace,
     taskQueue,
-    interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log })] },
+    interceptors: { activity: [errorReportInterceptor({ node, record: postErrorReport(cfg.controllers), log }), usageWatchInterceptor(() => usageWatch.current)] },
     activities: { ...createNodeActivities({ node }), ...createResourceNodeActivities({ node }), ...createEvacuationNodeActivities({ node }), ...createSnapshotNodeActivities({ node }), ...createBackupNodeActivities({ node }), ...createResizeNodeActivities({ node }), ...createDoctorNodeActivities({ node }) },
     dataConverter: ferryDataConverter(),
     // heartbeat details (a shipment's finished parts) reach the server within a second: a retry resumes from them
@@ -53,6 +56,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
   const { connection, worker } = await connectWorkerWhenUp('agent worker', cfg, createWorker, log);
   const startedAt = Date.now();
   const heartbeat = startHeartbeat({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.heartbeatIntervalMs, log });
+  const usage = (usageWatch.current = startUsageWatch({ node, startedAt, controllers: cfg.controllers, intervalMs: cfg.agent.usageIntervalMs, resendEvery: cfg.agent.usageResendEvery, log }));
   log.info({ taskQueue, controllers: cfg.controllers }, 'agent ready');
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
@@ -61,6 +65,7 @@ export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): P
     await worker.run();
   } finally {
     heartbeat.stop();
+    usage.stop();
     metricsServer?.close();
     await connection.close();
   }
