@@ -192,4 +192,30 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
       const op = await clientFrom(cmd).client.volumeDefinitions.setSize({ resource: rsc, volumeNumber: nr, sizeBytes: bytes });
       await done(cmd, op, `Volume ${nr} of '${rsc}' grown to ${formatSize(bytes)}`);
     });
+
+  // ---- vd set-property, vd delete (LINSTOR's `vd sp`, `vd d`) --------------------------------------
+  const vd = find('volume-definition');
+  vd.command('set-property').alias('sp').description('set (or, without VALUE, delete) a volume definition property (Aux/*, FileSystem/*)')
+    .argument('<resource>', 'resource name').argument('<volume-number>', 'volume number').argument('<key>', 'property key').argument(del, delHelp)
+    .action(async (resource: string, vlmNr: string, key: string, value: string | undefined, _o, cmd: Command) => {
+      const rsc = check(resourceDefinitionNameSchema, resource);
+      const nr = check(volumeNumberSchema, vlmNr);
+      const k = check(propertyKeySchema, key);
+      let v: string | null = null;
+      if (value !== undefined) {
+        const c = checkProperty(k, check(propertyValueSchema, value), 'volume-definition');
+        if (!c.ok) throw new UsageErrorLike(c.message);
+        v = c.value;
+      }
+      const op = await clientFrom(cmd).client.volumeDefinitions.setProperties({ resource: rsc, volumeNumber: nr, changes: { [k]: v } });
+      await done(cmd, op, `Property '${k}' of volume ${nr} of '${rsc}' ${v === null ? 'deleted' : 'set'}`);
+    });
+  vd.command('delete').alias('d').description('remove a volume definition (refused while the resource is deployed)')
+    .argument('<resource>', 'resource name').argument('<volume-number>', 'volume number')
+    .action(async (resource: string, vlmNr: string, _o, cmd: Command) => {
+      const rsc = check(resourceDefinitionNameSchema, resource);
+      const nr = check(volumeNumberSchema, vlmNr);
+      const op = await clientFrom(cmd).client.volumeDefinitions.delete(rsc, nr);
+      await done(cmd, op, `Volume definition ${nr} of '${rsc}' deleted`);
+    });
 }

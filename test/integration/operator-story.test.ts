@@ -182,6 +182,14 @@ describe('every operation answers its progress in one shape, for the CLI and the
     await ok(['rg', 'd', 'unused']);
     await ok(['rd', 'set-property', 'sp0', 'DrbdOptions/PeerDevice/c-max-rate', '250M']);
     await ok(['vd', 'set-size', 'sp0', '0', '24M']);
+    await ok(['vd', 'set-property', 'sp0', '0', 'Aux/csi-volume', 'pvc-1']);
+    await ok(['rd', 'c', 'vd0']);
+    await ok(['vd', 'c', 'vd0', '8M']);
+    await ok(['vd', 'd', 'vd0', '0']);
+    await ok(['rd', 'd', 'vd0']);
+    // LINSTOR's key-value store, as linstor-csi keeps its state there (REST and SDK; LINSTOR's CLI has no verb for it)
+    await (await cluster.client.keyValueStore.modify('csi-state', { 'snap/s1': 'backup-1' })).result();
+    await (await cluster.client.keyValueStore.delete('csi-state')).result();
     await ok(['rd', 'c', 'td0']);
     await ok(['vd', 'c', 'td0', '16M']);
     await ok(['r', 'c', 'node1', 'td0', '-s', 'pool1']);
