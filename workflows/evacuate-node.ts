@@ -11,7 +11,7 @@
 // replacement syncs from the surviving replicas), and with enough replicas left
 // (DrbdOptions/AutoEvictMinReplicaCount) its replica is only dropped.
 import {
-  condition, continueAsNew, defineSignal, isCancellation, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  condition, continueAsNew, defineSignal, isCancellation, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ControllerActivities, ResourceLayout } from '../activities/controller/activities.js';
 import type { EvacuationNodeActivities } from '../activities/node/evacuation.js';
@@ -27,16 +27,10 @@ const catalog = proxyActivities<ControllerActivities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
 });
 
-/** The same catalog steps as local activities, run by the controller worker inside the workflow task. */
-const localCatalog = proxyLocalActivities<ControllerActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConflictError', 'ValidationError', 'NotFoundError', 'PlacementError'] },
-});
-
 /**
- * Patch id: a move's catalog steps (plan, layout, record, finish) as local activities, the new
- * replica's volume report in the last resync look, and the old replica's removal in parallel with
- * the others' adjust: three task-queue round trips per move (apply, resync, remove) instead of ten.
+ * Patch id: the new replica's volume report in the last resync look, and the old replica's removal in
+ * parallel with the others' adjust. (Its catalog steps were local activities too, until replays of
+ * concurrent moves showed the nondeterminism described at moveOne.)
  */
 const LEAN_MOVE = 'evacuation-lean-move';
 
@@ -158,9 +152,12 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
 
   await catalog.catalogBeginEvacuation({ nodes: [...new Set([node, ...(input.nodes ?? [])])], kind });
 
+  // Moves run side by side, so their catalog steps and resource locks are queued activities, never
+  // local ones: local activities resolved in one move while another's activity completes replay in
+  // another order than they ran (see workflows/resource-lock.ts), a nondeterminism error.
   const moveOne = (resource: string, sizeBytes: number, onSynced: () => void = () => undefined): Promise<boolean> => withResourceLock(resource, async () => {
     const lean = patched(LEAN_MOVE);
-    const cat = lean ? localCatalog : catalog;
+    const cat = catalog;
     const plan = await cat.catalogPlanMove({ node, resource, kind });
     if (plan.action === 'gone') return true;
     if (plan.action === 'blocked') {
@@ -193,7 +190,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
         // the new replica's volumes (disk state, allocation) as `r l` / `v l` show them (histories
         // from before: not recorded, listed as Unknown)
         if (lean) {
-          await localCatalog.catalogRecordVolumes({ resource, node: target, volumes: volumes ?? await hostOf(target).reportResourceVolumes(live) });
+          await catalog.catalogRecordVolumes({ resource, node: target, volumes: volumes ?? await hostOf(target).reportResourceVolumes(live) });
         } else if (patched('evacuation-record-volumes')) {
           await catalog.catalogRecordVolumes({ resource, node: target, volumes: await hostOf(target).reportResourceVolumes(live) });
         }
@@ -208,7 +205,7 @@ export async function evacuateNode(input: EvacuateNodeInput): Promise<EvacuateNo
     } finally {
       moving.delete(resource);
     }
-  });
+  }, { local: false });
 
   for (;;) {
     phase = 'looking for resources on the node';

@@ -6,6 +6,12 @@
 // task-queue round trip through the Temporal server); only a busy lock falls back to the queued
 // activity above, whose retries are the wait. Histories from before that change replay their
 // plain activities (patch `resource-lock-local-first`).
+//
+// `{ local: false }` keeps to queued activities: for locks taken by coroutines that run side by side
+// in one workflow (an evacuation's moves). Local activities that resolve while another coroutine's
+// activity completes are handed to the workflow in completion order when live and in scheduling
+// order on replay, so the commands that follow them can come in another order on replay: a
+// nondeterminism error (seen on `evacuate/node2` of the operator story; SDK 1.24).
 import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ControllerActivities } from '../activities/controller/activities.js';
 
@@ -29,9 +35,9 @@ const localUnlock = proxyLocalActivities<ControllerActivities>({
 
 export const RESOURCE_LOCK_LOCAL_FIRST = 'resource-lock-local-first';
 
-export async function withResourceLock<T>(resource: string, fn: () => Promise<T>): Promise<T> {
+export async function withResourceLock<T>(resource: string, fn: () => Promise<T>, opts: { local?: boolean } = {}): Promise<T> {
   const holder = workflowInfo().workflowId;
-  const localFirst = patched(RESOURCE_LOCK_LOCAL_FIRST);
+  const localFirst = patched(RESOURCE_LOCK_LOCAL_FIRST) && opts.local !== false;
   if (localFirst) {
     try {
       await localLocks.catalogLockResource({ resource, holder });

@@ -2,7 +2,9 @@
 // replicas, that the data verifies on every replica, a command that must have succeeded, a
 // Temporal Schedule's run triggered now, and what a /metrics endpoint says.
 import { expect } from '@jest/globals';
-import type { Client } from '@temporalio/client';
+import { Client as TemporalClient, Connection, type Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { TestCluster } from './cluster.js';
 import { agentMetricsPortFile } from '../../sim/launcher.js';
@@ -57,6 +59,20 @@ export async function triggerSchedule<T>(cluster: TestCluster, temporal: Client,
 }
 
 /** The Prometheus text of a /metrics endpoint (which must answer 200). */
+/**
+ * Replays a closed workflow's history against this build's workflow bundle, as a worker does after a
+ * restart or when its cache lost the run: throws on a nondeterminism error.
+ */
+export async function replayOf(cluster: TestCluster, workflowId: string): Promise<void> {
+  const connection = await Connection.connect({ address: cluster.env.temporalAddress });
+  try {
+    const history = await new TemporalClient({ connection, namespace: cluster.env.namespace }).workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: join(process.cwd(), 'dist', 'workflow-bundle.js') } }, history, workflowId);
+  } finally {
+    await connection.close();
+  }
+}
+
 export async function scrapeMetrics(url: string): Promise<string> {
   const res = await fetch(url);
   expect(res.status).toBe(200);
