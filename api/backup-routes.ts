@@ -520,16 +520,34 @@ export function registerBackupRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   });
 
+  /** Cancels the running backups of a resource (to one remote, if given); each workflow cleans up after itself. */
+  async function abortBackups(rsc: string, remote?: string) {
+    const ids: string[] = [];
+    const toRemote = remote ? ` AND FerryRemote = "${remote}"` : '';
+    for await (const wf of client.workflow.list({ query: `FerryResource = "${rsc}" AND FerryOperation = "backup-create"${toRemote} AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
+    if (ids.length === 0) throw new NotFoundError('backup', rsc, `no backup of resource '${rsc}'${remote ? ` to remote '${remote}'` : ''} is running`);
+    for (const id of ids) await client.workflow.getHandle(id).cancel();
+    // requested, not done: the workflow aborts the upload and removes the snapshot, then ends CANCELLED
+    return ids.map((id) => ({ ret_code: 0, message: `Backup ${id} of '${rsc}': abort requested`, obj_refs: { RscDfn: rsc, ...(remote ? { Remote: remote } : {}) }, workflow_id: id }));
+  }
+
   /** ferry: cancels the running backup of a resource (`backup abort RSC`); the workflow cleans up. */
   app.post<{ Params: { rsc: string } }>('/v1/resource-definitions/:rsc/backups/abort', async (req, reply) => {
     try {
-      const rsc = req.params.rsc;
-      const ids: string[] = [];
-      for await (const wf of client.workflow.list({ query: `FerryResource = "${rsc.replace(/"/g, '')}" AND FerryOperation = "backup-create" AND ExecutionStatus = "Running"` })) ids.push(wf.workflowId);
-      if (ids.length === 0) throw new NotFoundError('backup', rsc, `no backup of resource '${rsc}' is running`);
-      for (const id of ids) await client.workflow.getHandle(id).cancel();
-      // requested, not done: the workflow aborts the upload and removes the snapshot, then ends CANCELLED
-      return ids.map((id) => ({ ret_code: 0, message: `Backup ${id} of '${rsc}': abort requested`, obj_refs: { RscDfn: rsc }, workflow_id: id }));
+      return await abortBackups(parseInput(resourceDefinitionNameSchema, req.params.rsc, 'rsc_name'));
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  /** LINSTOR's `backup abort REMOTE RSC` (BackupAbort: rsc_name; ferry aborts shipments, `create`, of which it has only one kind). */
+  app.post<{ Params: { remote: string } }>('/v1/remotes/:remote/backups/abort', async (req, reply) => {
+    try {
+      const r = await requireRemote(req.params.remote);
+      const body = (req.body ?? {}) as { rsc_name?: unknown; restore?: unknown };
+      const rsc = parseInput(resourceDefinitionNameSchema, body.rsc_name, 'rsc_name');
+      if (body.restore === true) throw new ValidationError('restore', 'aborting a restore is not supported by ferry: cancel its operation (ferry op cancel ID)');
+      return await abortBackups(rsc, r.name);
     } catch (e) {
       return refuse(reply, e);
     }

@@ -6,8 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FerryConfig } from '../core/config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { workflowIds } from '../core/operations.js';
 import { checkDrbdOptionProperty } from '../core/drbd-props.js';
-import { checkProperty, effectiveProperties, type PropLevel, type PropLevels } from '../core/properties.js';
+import { canonicalPropertyKey, checkProperty, effectiveProperties, type PropLevel, type PropLevels } from '../core/properties.js';
 import {
   autoPlaceOptionsSchema, parseInput, propertyKeySchema, propertyValueSchema, resourceDefinitionNameSchema, resourceGroupCreateSchema,
   nodeNameSchema, resourceGroupNameSchema, spawnResourcesSchema, storagePoolNameSchema,
@@ -132,7 +133,7 @@ export function propertyChangesOf(body: unknown, level: PropLevel, opts: { allow
   if (!Array.isArray(del)) throw new ValidationError('delete_props', 'must be a list of keys');
   const changes: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(over)) {
-    const key = parseInput(propertyKeySchema, k, field);
+    const key = canonicalPropertyKey(parseInput(propertyKeySchema, k, field));
     const value = parseInput(propertyValueSchema, v, `${field}.${key}`);
     const c = checkProperty(key, value, level);
     if (!c.ok) throw new ValidationError(`${field}.${key}`, c.message);
@@ -140,7 +141,7 @@ export function propertyChangesOf(body: unknown, level: PropLevel, opts: { allow
     if (drbd) throw new ValidationError(`${field}.${key}`, drbd);
     changes[key] = c.value;
   }
-  for (const k of del) changes[parseInput(propertyKeySchema, k, 'delete_props')] = null;
+  for (const k of del) changes[canonicalPropertyKey(parseInput(propertyKeySchema, k, 'delete_props'))] = null;
   if (Object.keys(changes).length === 0 && !opts.allowEmpty) throw new ValidationError('override_props', 'give at least one property to set (override_props) or delete (delete_props)');
   return changes;
 }
@@ -298,7 +299,16 @@ export function registerResourceGroupRoutes(app: FastifyInstance, ctx: Ctx): voi
   app.put<{ Params: { rsc: string } } & Wait>('/v1/resource-definitions/:rsc', async (req, reply) => {
     try {
       const rd = await requireRd(req.params.rsc);
-      return await setProps(reply, wait(req.query), { kind: 'resource-definition', resource: rd.name }, 'resource-definition', req.body, `resource definition '${rd.name}'`, { RscDfn: rd.name });
+      const body = (req.body ?? {}) as { resource_group?: unknown };
+      if (body.resource_group === undefined) {
+        return await setProps(reply, wait(req.query), { kind: 'resource-definition', resource: rd.name }, 'resource-definition', req.body, `resource definition '${rd.name}'`, { RscDfn: rd.name });
+      }
+      // LINSTOR's ResourceDefinitionModify: a new resource group, with property changes if any
+      const group = parseInput(resourceGroupNameSchema, body.resource_group, 'resource_group');
+      await requireRg(group);
+      const changes = propertyChangesOf(req.body, 'resource-definition', { allowEmpty: true });
+      return await mutate(reply, wait(req.query), 'modifyResourceDefinition', workflowIds.modifyResourceDefinition(rd.name), [{ resource: rd.name, resourceGroup: group, changes }],
+        `Resource definition '${rd.name}' modified.`, { RscDfn: rd.name, RscGrp: group });
     } catch (e) {
       return refuse(reply, e);
     }

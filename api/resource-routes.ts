@@ -7,11 +7,12 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js
 import { connectionStatus } from '../core/node-state.js';
 import { workflowIds } from '../core/operations.js';
 import {
-  parseInput, resourceCreateSchema, resourceDefinitionCreateSchema, storagePoolCreateSchema,
+  nodeNameSchema, parseInput, resourceCreateSchema, resourceDefinitionCreateSchema, storagePoolCreateSchema, storagePoolNameSchema,
 } from '../core/validation.js';
 import { DISKLESS_POOL, type Catalog } from '../catalog/index.js';
 import { disklessPool } from '../catalog/pools.js';
 import { placementRequestOf, planPlacement, type PlaceResourceInput } from '../activities/controller/resources.js';
+import { storagePoolInUseMessage } from '../activities/controller/storage-pools.js';
 import { listParam } from './linstor-compat-routes.js';
 import { refuse, resourceDefinitionJson, resourceJson, storagePoolJson } from './linstor-shapes.js';
 
@@ -99,6 +100,24 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: Ctx): void {
       return await mutate(reply, req.query.wait === 'true', 'createStoragePool', workflowIds.createStoragePool(sp.node, sp.name),
         [{ node: sp.node, name: sp.name, provider: 'LVM_THIN', vg: vgName, thinPool }],
         `Storage pool '${sp.name}' on node '${sp.node}' created.`, { StorPool: sp.name, Node: sp.node });
+    } catch (e) {
+      return refuse(reply, e);
+    }
+  });
+
+  // LINSTOR's `sp delete NODE POOL`: refused (409, FAIL_IN_USE) while a resource or snapshot uses
+  // the pool; the workflow checks again in the same catalog transaction as the delete
+  app.delete<{ Params: { node: string; sp: string } } & Wait>('/v1/nodes/:node/storage-pools/:sp', async (req, reply) => {
+    try {
+      const node = parseInput(nodeNameSchema, req.params.node, 'node');
+      const pool = parseInput(storagePoolNameSchema, req.params.sp, 'storage_pool');
+      await requireNode(node);
+      if (pool === DISKLESS_POOL) throw new ConflictError('storage pool', pool, 'state', `storage pool '${pool}' is the built-in diskless pool of every node; it cannot be deleted`);
+      if (!(await catalog.storagePools.get(node, pool))) throw new NotFoundError('storage pool', pool, `storage pool '${pool}' not found on node '${node}'`);
+      const { resources, snapshots } = await catalog.storagePools.users(node, pool);
+      if (resources.length || snapshots.length) throw new ConflictError('storage pool', pool, 'in-use', storagePoolInUseMessage(node, pool, resources, snapshots));
+      return await mutate(reply, req.query.wait === 'true', 'deleteStoragePool', workflowIds.deleteStoragePool(node, pool),
+        [{ node, name: pool }], `Storage pool '${pool}' on node '${node}' deleted.`, { StorPool: pool, Node: node });
     } catch (e) {
       return refuse(reply, e);
     }

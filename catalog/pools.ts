@@ -69,7 +69,33 @@ export class StoragePoolStore {
     });
   }
 
+  /**
+   * Deletes a pool no resource and no snapshot uses (checked in the same transaction): 'in-use'
+   * names what still holds it, 'missing' when there is no such pool.
+   */
+  async deleteUnused(node: string, name: string): Promise<{ deleted: true } | { deleted: false; reason: 'missing' } | { deleted: false; reason: 'in-use'; resources: string[]; snapshots: string[] }> {
+    return this.db.tx(async (tx) => {
+      if (!(await tx.get(`SELECT name FROM storage_pools WHERE node = ? AND name = ?`, [node, name]))) return { deleted: false, reason: 'missing' };
+      const { resources, snapshots } = await usersOf(tx, node, name);
+      if (resources.length || snapshots.length) return { deleted: false, reason: 'in-use', resources, snapshots };
+      await tx.run(`DELETE FROM storage_pools WHERE node = ? AND name = ?`, [node, name]);
+      return { deleted: true };
+    });
+  }
+
+  /** The resources and snapshots (`rsc/snap`) that hold volumes in the pool. */
+  async users(node: string, name: string): Promise<{ resources: string[]; snapshots: string[] }> {
+    return usersOf(this.db, node, name);
+  }
+
   async delete(node: string, name: string): Promise<boolean> {
     return (await this.db.run(`DELETE FROM storage_pools WHERE node = ? AND name = ?`, [node, name])) > 0;
   }
+}
+
+async function usersOf(db: Db, node: string, name: string): Promise<{ resources: string[]; snapshots: string[] }> {
+  const resources = (await db.all<{ resource: string }>(`SELECT resource FROM resources WHERE node = ? AND storage_pool = ? ORDER BY resource`, [node, name])).map((r) => String(r.resource));
+  const snapshots = (await db.all<{ resource: string; snapshot: string }>(`SELECT resource, snapshot FROM snapshots WHERE node = ? AND storage_pool = ? ORDER BY resource, snapshot`, [node, name]))
+    .map((r) => `${String(r.resource)}/${String(r.snapshot)}`);
+  return { resources, snapshots };
 }

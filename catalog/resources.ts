@@ -124,6 +124,18 @@ export class ResourceStore {
     });
   }
 
+  /** Moves a definition to another resource group: 'missing' when either is gone, unchanged when it is there already. */
+  async setDefinitionGroup(name: string, group: string): Promise<{ ok: true; changed: boolean } | { ok: false; missing: 'resource definition' | 'resource group' }> {
+    return this.db.tx(async (tx) => {
+      const rd = await tx.get(`SELECT * FROM resource_definitions WHERE name = ?`, [name]);
+      if (!rd) return { ok: false, missing: 'resource definition' };
+      if (!(await tx.get(`SELECT name FROM resource_groups WHERE name = ?`, [group]))) return { ok: false, missing: 'resource group' };
+      if (toRd(rd).resourceGroup === group) return { ok: true, changed: false };
+      await tx.run(`UPDATE resource_definitions SET resource_group = ? WHERE name = ?`, [group, name]);
+      return { ok: true, changed: true };
+    });
+  }
+
   /** Deletes the definition with its volume definitions and resources (cascade). */
   async deleteDefinition(name: string): Promise<boolean> {
     return this.db.tx(async (tx) => {

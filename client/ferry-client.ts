@@ -176,6 +176,9 @@ export class FerryClient {
         provider_kind: 'LVM_THIN',
         props: { 'StorDriver/LvmVg': p.vg, 'StorDriver/ThinPool': p.thinPool },
       }),
+    /** Refused (409, FAIL_IN_USE) while a resource or snapshot uses the pool; the thin pool on the host stays. */
+    delete: (node: string, name: string): Promise<Operation<{ node: string; storagePool: string; deleted: boolean }>> =>
+      this.mutate('DELETE', `/v1/nodes/${encodeURIComponent(node)}/storage-pools/${encodeURIComponent(name)}`),
   };
 
   readonly resourceDefinitions = {
@@ -186,6 +189,9 @@ export class FerryClient {
         resource_definition: { name: d.name, ...(d.resourceGroup ? { resource_group_name: d.resourceGroup } : {}) },
         ...(d.port !== undefined ? { drbd_port: d.port } : {}),
       }),
+    /** Moves the definition to another resource group (`rd modify RSC --resource-group RG`); `changes` set (string) or delete (null) properties in the same operation. */
+    modify: (d: { name: string; resourceGroup: string; changes?: Record<string, string | null> }): Promise<Operation<{ resource: string; resourceGroup?: string; moved: boolean; changed: string[] }>> =>
+      this.mutate('PUT', `/v1/resource-definitions/${encodeURIComponent(d.name)}`, { resource_group: d.resourceGroup, ...(d.changes ? propsBody(d.changes) : {}) }),
     /** Removes the resource from every node (drbdadm down, LVs removed), then the definition. */
     delete: (name: string): Promise<Operation<{ resource: string; deleted: boolean }>> =>
       this.mutate('DELETE', `/v1/resource-definitions/${encodeURIComponent(name)}`),
@@ -384,8 +390,10 @@ export class FerryClient {
         ...(r.storPoolRename && Object.keys(r.storPoolRename).length > 0 ? { stor_pool_map: r.storPoolRename } : {}), ...(r.downloadOnly ? { download_only: true } : {}),
       }),
     /** Cancels the running backup of a resource; its workflow aborts the upload and removes the snapshot. */
-    abort: (resource: string): Promise<{ ret_code: number; message: string; workflow_id: string }[]> =>
-      this.request('POST', `/v1/resource-definitions/${encodeURIComponent(resource)}/backups/abort`),
+    abort: (resource: string, remote?: string): Promise<{ ret_code: number; message: string; workflow_id: string }[]> =>
+      remote === undefined
+        ? this.request('POST', `/v1/resource-definitions/${encodeURIComponent(resource)}/backups/abort`)
+        : this.request('POST', `/v1/remotes/${encodeURIComponent(remote)}/backups/abort`, { rsc_name: resource, create: true }),
   };
 
   /** The controller's master passphrase (seals remote keys): create once, enter after a restart. */

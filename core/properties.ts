@@ -136,6 +136,20 @@ export const propertyDefs: readonly PropertyDef[] = [
 const exactDefs: ReadonlyMap<string, PropertyDef> = new Map(propertyDefs.filter((d) => !d.prefix).map((d) => [d.key, d]));
 const prefixDefs: readonly PropertyDef[] = propertyDefs.filter((d) => d.prefix);
 
+/**
+ * The user's guide writes the auto-snapshot keys without their namespace
+ * (`rd set-property RSC AutoSnapshot/RunEvery 15`); LINSTOR stores them as DrbdOptions/AutoSnapshot/*.
+ */
+const KEY_ALIASES: Readonly<Record<string, string>> = {
+  'AutoSnapshot/RunEvery': 'DrbdOptions/AutoSnapshot/RunEvery',
+  'AutoSnapshot/Keep': 'DrbdOptions/AutoSnapshot/Keep',
+};
+
+/** The key as it is stored: a short name of the guide becomes LINSTOR's full key; any other key is unchanged. */
+export function canonicalPropertyKey(key: string): string {
+  return KEY_ALIASES[key] ?? key;
+}
+
 /** The definition that governs `key`, or undefined when ferry does not know the key. */
 export function propertyDef(key: string): PropertyDef | undefined {
   const exact = exactDefs.get(key);

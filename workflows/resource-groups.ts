@@ -6,6 +6,8 @@
 //     (`properties/<kind>/<object>/<keys>`): the catalog, then, for DRBD options
 //     (DrbdOptions/<Section>/<option>), every replica's .res rewritten and adjusted; for
 //     DrbdOptions/AutoSnapshot/*, the auto-snapshot/<rsc> Temporal Schedules reconciled;
+//   `rd modify RSC --resource-group RG` (`rd-modify/<rsc>`): the definition moves under its lock,
+//     its replicas' .res follow the new group's DRBD options;
 //   `vd set-size RSC VLMNR SIZE` (`vd-resize/<rsc>/<vlmnr>`): every diskful replica's LV grows,
 //     `drbdadm resize` on one node, then the catalog records the size.
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
@@ -108,6 +110,35 @@ export async function setObjectProperties(input: { target: PropertyTarget; chang
   const adjusted = await setGroupProperties(input, progress);
   progress.update({ phase: 'done' });
   return { changed, adjusted };
+}
+
+/**
+ * `rd modify RSC --resource-group RG` (LINSTOR's ResourceDefinitionModify `resource_group`), with
+ * property changes of the same request: under the resource's lock the definition moves; what it
+ * inherits from the group changes with it, so every replica's .res is rewritten (adjusted only if
+ * it differs) and the auto-snapshot Schedules are reconciled.
+ */
+export async function modifyResourceDefinition(input: { resource: string; resourceGroup?: string; changes?: Record<string, string | null> }): Promise<{ resource: string; resourceGroup?: string; moved: boolean; changed: string[] }> {
+  upsertSearchAttributes({ FerryResource: [input.resource], FerryOperation: ['rd-modify'] });
+  const progress = trackProgress({ phase: 'waiting for the resource lock', done: 0, total: 1, unit: 'definitions' });
+  let moved = false;
+  if (input.resourceGroup !== undefined) {
+    const group = input.resourceGroup;
+    moved = await withResourceLock(input.resource, async () => {
+      progress.update({ phase: `moving to resource group '${group}'` });
+      const m = await catalog.catalogSetDefinitionGroup({ resource: input.resource, resourceGroup: group });
+      if (m) {
+        progress.update({ phase: 'rewriting the .res with the new group\'s DRBD options' });
+        await applyDrbdOptions(input.resource);
+        await catalog.autoSnapshotReconcile({});
+      }
+      return m;
+    });
+  }
+  const changes = input.changes ?? {};
+  if (Object.keys(changes).length) await setObjectProperties({ target: { kind: 'resource-definition', resource: input.resource }, changes });
+  progress.update({ phase: 'done', done: 1 });
+  return { resource: input.resource, ...(input.resourceGroup !== undefined ? { resourceGroup: input.resourceGroup } : {}), moved, changed: Object.keys(changes) };
 }
 
 /** Properties of a resource group or a storage pool: the catalog, the Schedules, and the .res of a group's definitions. */

@@ -98,6 +98,13 @@ export function createResourceGroupActivities(deps: { catalog: Catalog; now?: ()
       if (!(await catalog.resourceGroups.setProps(input.target, input.changes))) throw fail('NotFoundError', `${describeTarget(input.target)} not found`);
     },
 
+    /** `rd modify RSC --resource-group RG`: the definition moves to the group; false when it was there already. */
+    async catalogSetDefinitionGroup(input: { resource: string; resourceGroup: string }): Promise<boolean> {
+      const r = await catalog.resources.setDefinitionGroup(input.resource, input.resourceGroup);
+      if (!r.ok) throw fail('NotFoundError', r.missing === 'resource group' ? `resource group '${input.resourceGroup}' not found` : `resource definition '${input.resource}' not found`);
+      return r.changed;
+    },
+
     /** The resource definitions of a group (whose .res a DrbdOptions change of the group reaches). */
     async catalogDefinitionsOfGroup(name: string): Promise<string[]> {
       return catalog.resourceGroups.definitionsOf(name);

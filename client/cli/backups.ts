@@ -7,6 +7,7 @@ import { followOperation, waitRequested } from './progress.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
 import type { BackupDeleteRequest, BackupJson, OperationInfo } from '../ferry-client.js';
 import { parseStorPoolRename } from '../../core/backup-restore-pools.js';
+import { backupAbortArgs } from './guide-args.js';
 
 /** A repeatable option's values, as given (`--storpool-rename a=b --storpool-rename c=d,e=f`). */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -174,10 +175,15 @@ export function registerBackupCommands(program: Command, kit: CliKit): void {
     .action(async (remoteName: string, key: string, o: { dryRun?: boolean }, cmd: Command) => {
       await deleteAndReport(cmd, { remote: check(remoteNameSchema, remoteName), s3key: key, dryRun: Boolean(o.dryRun) });
     });
-  backup.command('abort').description('cancel the running backup of a resource (upload aborted, snapshot removed)').argument('<resource>')
-    .action(async (rsc: string, _o, cmd: Command) => {
+  backup.command('abort').description('cancel the running backup of a resource: abort REMOTE RSC (or RSC: to any remote); upload aborted, snapshot removed')
+    .argument('<remote-or-resource...>', 'REMOTE RSC, or RSC alone')
+    .action(async (args: string[], _o, cmd: Command) => {
+      const a = backupAbortArgs(args);
+      if (!a.ok) throw new UsageErrorLike(a.message);
+      const rsc = check(resourceDefinitionNameSchema, a.value.resource);
+      const remote = a.value.remote === undefined ? undefined : check(remoteNameSchema, a.value.remote);
       const { client, json } = clientFrom(cmd);
-      const r = await client.backups.abort(check(resourceDefinitionNameSchema, rsc));
+      const r = await client.backups.abort(rsc, remote);
       if (!waitRequested(cmd)) {
         print(json, r, () => r.map((x) => `${x.message}; follow it: ferry op watch ${x.workflow_id}`).join('\n'));
         return;

@@ -7,6 +7,7 @@ import { propertyKeySchema, propertyValueSchema } from '../../core/validation.js
 import type { FerryClient } from '../ferry-client.js';
 import { renderTable } from './table.js';
 import { UsageErrorLike, type CliKit } from './resources.js';
+import { auxKeyOf } from './guide-args.js';
 
 interface MoveP { resource: string; target: string | null; phase: string; percentInSync: number; bytesTotal: number; bytesDone: number; etaSeconds: number | null }
 interface EvacP { node: string; phase: string; total: number; done: number; moving: MoveP[]; blocked: { resource: string; reason: string }[]; bytesTotal: number; bytesDone: number; etaSeconds: number | null }
@@ -105,11 +106,12 @@ export function registerEvacuationCommands(program: Command, kit: CliKit): void 
       print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Node '${n}' lost and removed (operation ${op.workflowId}).`);
     });
 
-  node.command('set-property').alias('sp').description('set (or, without VALUE, delete) a node property')
+  node.command('set-property').alias('sp').description('set (or, without VALUE, delete) a node property: [--aux] NODE KEY [VALUE]')
     .argument('<node>', 'node name').argument('<key>', 'property key').argument('[value]', 'value; omit to delete')
-    .action(async (name: string, key: string, value: string | undefined, _o, cmd: Command) => {
+    .option('--aux', 'KEY is an auxiliary property: Aux/KEY (what --replicas-on-same/-different match)')
+    .action(async (name: string, key: string, value: string | undefined, o: { aux?: boolean }, cmd: Command) => {
       const n = check(evacuateSchema, { nodes: [name] }).nodes[0]!;
-      const k = check(propertyKeySchema, key);
+      const k = check(propertyKeySchema, auxKeyOf(key, o.aux));
       const v = value === undefined ? null : check(propertyValueSchema, value);
       const { client, json } = clientFrom(cmd);
       const op = await client.evacuation.setProperties({ node: n, changes: { [k]: v } });
@@ -117,15 +119,34 @@ export function registerEvacuationCommands(program: Command, kit: CliKit): void 
       print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Property '${k}' of node '${n}' ${v === null ? 'deleted' : 'set'}.`);
     });
 
+  node.command('list-properties').alias('lp').description("a node's properties (Aux/* included)")
+    .argument('<node>', 'node name')
+    .action(async (name: string, _o, cmd: Command) => {
+      const n = check(evacuateSchema, { nodes: [name] }).nodes[0]!;
+      const { client, json } = clientFrom(cmd);
+      const props = (await client.nodes.get(n)).props ?? {};
+      const rows = Object.entries(props).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
+      print(json, rows, () => renderTable(['Key', 'Value'], rows.map((p) => [p.key, p.value])));
+    });
+
   find('controller').command('set-property').description('set (or, without VALUE, delete) a controller property')
     .argument('<key>', 'property key').argument('[value]', 'value; omit to delete')
-    .action(async (key: string, value: string | undefined, _o, cmd: Command) => {
-      const k = check(propertyKeySchema, key);
+    .option('--aux', 'KEY is an auxiliary property: Aux/KEY')
+    .action(async (key: string, value: string | undefined, o: { aux?: boolean }, cmd: Command) => {
+      const k = check(propertyKeySchema, auxKeyOf(key, o.aux));
       const v = value === undefined ? null : check(propertyValueSchema, value);
       const { client, json } = clientFrom(cmd);
       const op = await client.evacuation.setProperties({ changes: { [k]: v } });
       const res = await op.result();
       print(json, { result: res, workflow_id: op.workflowId }, () => `SUCCESS: Controller property '${k}' ${v === null ? 'deleted' : 'set'}.`);
+    });
+
+  find('controller').command('list-properties').alias('lp').description("the controller's properties (the cluster-wide level)")
+    .action(async (_o, cmd: Command) => {
+      const { client, json } = clientFrom(cmd);
+      const props = await client.evacuation.controllerProperties();
+      const rows = Object.entries(props).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
+      print(json, rows, () => renderTable(['Key', 'Value'], rows.map((p) => [p.key, p.value])));
     });
 
   find('resource').command('toggle-disk').alias('td').description('give a replica a disk (--storage-pool, optionally --migrate-from SOURCE) or take it away (--diskless)')

@@ -4,7 +4,8 @@
 // core/validation's schemas and core/properties' whitelist before any request.
 import type { Command } from 'commander';
 import { checkDrbdOptionProperty } from '../../core/drbd-props.js';
-import { checkProperty, propLevelLabel, type PropLevel } from '../../core/properties.js';
+import { canonicalPropertyKey, checkProperty, propLevelLabel, type PropLevel } from '../../core/properties.js';
+import { auxKeyOf } from './guide-args.js';
 import {
   auxPropertyMatchSchema, cliSizeSchema, formatSize, nodeNameSchema, placeCountSchema, propertyKeySchema, propertyValueSchema, regexSchema,
   resourceDefinitionNameSchema, resourceGroupNameSchema, storagePoolNameSchema, volumeNumberSchema,
@@ -113,7 +114,8 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
 
   // ---- properties -------------------------------------------------------------------------------
   const setProp = async (cmd: Command, target: PropertyTargetRequest, level: PropLevel, key: string, value: string | undefined, label: string) => {
-    const k = check(propertyKeySchema, key);
+    // `--aux KEY` is `Aux/KEY`; the guide's AutoSnapshot/* is LINSTOR's DrbdOptions/AutoSnapshot/*
+    const k = canonicalPropertyKey(check(propertyKeySchema, auxKeyOf(key, cmd.opts<{ aux?: boolean }>().aux)));
     let v: string | null = null;
     if (value !== undefined) {
       const c = checkProperty(k, check(propertyValueSchema, value), level);
@@ -136,7 +138,7 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
   const delHelp = 'value; omit to delete the key';
 
   rg.command('set-property').alias('sp').description('set (or, without VALUE, delete) a resource group property')
-    .argument('<group>', 'resource group').argument('<key>', 'property key').argument(del, delHelp)
+    .argument('<group>', 'resource group').argument('<key>', 'property key').argument(del, delHelp).option('--aux', 'KEY is an auxiliary property: Aux/KEY')
     .action(async (group: string, key: string, value: string | undefined, _o, cmd: Command) => {
       const g = check(resourceGroupNameSchema, group);
       await setProp(cmd, { resourceGroup: g }, 'resource-group', key, value, `resource group '${g}'`);
@@ -147,7 +149,7 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
 
   const rd = find('resource-definition');
   rd.command('set-property').alias('sp').description('set (or, without VALUE, delete) a resource definition property (DrbdOptions/* reach the .res at once)')
-    .argument('<resource>', 'resource name').argument('<key>', 'property key').argument(del, delHelp)
+    .argument('<resource>', 'resource name').argument('<key>', 'property key').argument(del, delHelp).option('--aux', 'KEY is an auxiliary property: Aux/KEY')
     .action(async (resource: string, key: string, value: string | undefined, _o, cmd: Command) => {
       const rsc = check(resourceDefinitionNameSchema, resource);
       await setProp(cmd, { resource: rsc }, 'resource-definition', key, value, `resource definition '${rsc}'`);
@@ -158,7 +160,7 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
 
   const r = find('resource');
   r.command('set-property').alias('sp').description('set (or, without VALUE, delete) a property of a resource on one node')
-    .argument('<node>', 'node name').argument('<resource>', 'resource name').argument('<key>', 'property key').argument(del, delHelp)
+    .argument('<node>', 'node name').argument('<resource>', 'resource name').argument('<key>', 'property key').argument(del, delHelp).option('--aux', 'KEY is an auxiliary property: Aux/KEY')
     .action(async (node: string, resource: string, key: string, value: string | undefined, _o, cmd: Command) => {
       const n = check(nodeNameSchema, node);
       const rsc = check(resourceDefinitionNameSchema, resource);
@@ -171,7 +173,7 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
 
   const sp = find('storage-pool');
   sp.command('set-property').alias('sp').description('set (or, without VALUE, delete) a storage pool property')
-    .argument('<node>', 'node name').argument('<pool>', 'storage pool').argument('<key>', 'property key').argument(del, delHelp)
+    .argument('<node>', 'node name').argument('<pool>', 'storage pool').argument('<key>', 'property key').argument(del, delHelp).option('--aux', 'KEY is an auxiliary property: Aux/KEY')
     .action(async (node: string, pool: string, key: string, value: string | undefined, _o, cmd: Command) => {
       const n = check(nodeNameSchema, node);
       const p = check(storagePoolNameSchema, pool);
@@ -196,11 +198,11 @@ export function registerResourceGroupCommands(program: Command, kit: CliKit): vo
   // ---- vd set-property, vd delete (LINSTOR's `vd sp`, `vd d`) --------------------------------------
   const vd = find('volume-definition');
   vd.command('set-property').alias('sp').description('set (or, without VALUE, delete) a volume definition property (Aux/*, FileSystem/*)')
-    .argument('<resource>', 'resource name').argument('<volume-number>', 'volume number').argument('<key>', 'property key').argument(del, delHelp)
+    .argument('<resource>', 'resource name').argument('<volume-number>', 'volume number').argument('<key>', 'property key').argument(del, delHelp).option('--aux', 'KEY is an auxiliary property: Aux/KEY')
     .action(async (resource: string, vlmNr: string, key: string, value: string | undefined, _o, cmd: Command) => {
       const rsc = check(resourceDefinitionNameSchema, resource);
       const nr = check(volumeNumberSchema, vlmNr);
-      const k = check(propertyKeySchema, key);
+      const k = check(propertyKeySchema, auxKeyOf(key, cmd.opts<{ aux?: boolean }>().aux));
       let v: string | null = null;
       if (value !== undefined) {
         const c = checkProperty(k, check(propertyValueSchema, value), 'volume-definition');

@@ -43,6 +43,14 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
       const op = await client.storagePools.createLvmThin({ node: n, name: p, vg: m[1]!, thinPool: m[2]! });
       await done(cmd, op, `Storage pool '${p}' on node '${n}' created`);
     });
+  sp.command('delete').alias('d').description('remove a storage pool from a node: NODE POOL (refused while it holds volumes or snapshots; the thin pool on the host stays)')
+    .argument('<node>', 'node name').argument('<name>', 'storage pool name')
+    .action(async (node: string, name: string, _o, cmd: Command) => {
+      const n = check(nodeNameSchema, node);
+      const p = check(storagePoolNameSchema, name);
+      const op = await clientFrom(cmd).client.storagePools.delete(n, p);
+      await done(cmd, op, `Storage pool '${p}' on node '${n}' deleted`);
+    });
   sp.command('list').alias('l').description('list storage pools and their capacity')
     .option('-n, --nodes <nodes>', 'only these nodes (comma separated)').option('-s, --storage-pools <pools>', 'only these pools')
     .action(async (o: { nodes?: string; storagePools?: string }, cmd: Command) => {
@@ -86,6 +94,15 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
       const op = await clientFrom(cmd).client.resources.autoPlace({ resource: rsc, placeCount: `${ap.relative ? '+' : ''}${ap.count}`, ...(pools ? { storagePools: pools } : {}), ...placementOptions(o, check) });
       await done(cmd, op, `Resource '${rsc}' auto-placed`);
     });
+  rd.command('modify').alias('m').description("change a resource definition: modify RSC --resource-group RG (the group's properties and filter apply from then on)")
+    .argument('<name>', 'resource name').option('--resource-group <rg>', 'move the definition to this resource group')
+    .action(async (name: string, o: { resourceGroup?: string }, cmd: Command) => {
+      const rsc = check(resourceDefinitionNameSchema, name);
+      if (o.resourceGroup === undefined) throw new UsageErrorLike('nothing to change: give --resource-group RG');
+      const group = check(resourceGroupNameSchema, o.resourceGroup);
+      const op = await clientFrom(cmd).client.resourceDefinitions.modify({ name: rsc, resourceGroup: group });
+      await done(cmd, op, `Resource definition '${rsc}' moved to resource group '${group}'`);
+    });
   rd.command('delete').alias('d').description('delete a resource definition and its resources on every node')
     .argument('<name>', 'resource name')
     .action(async (name: string, _o, cmd: Command) => {
@@ -121,9 +138,13 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
   const rCreate = r.command('create').alias('c').description('deploy a resource: [NODE...] RSC --storage-pool POOL, or RSC --auto-place N')
     .argument('<names...>', 'nodes, then the resource name')
     .option('-s, --storage-pool <pool>', 'storage pool').option('--auto-place <n>', 'number of diskful replicas (+N adds N)')
-    .option('-d, --diskless', 'diskless (DRBD client) resource');
+    .option('--drbd-diskless', 'diskless DRBD client: the data over the network from the diskful replicas')
+    .option('-d, --diskless', 'the same as --drbd-diskless (LINSTOR\'s older name)');
   withPlacementOptions(rCreate)
-    .action(async (names: string[], o: { storagePool?: string; autoPlace?: string; diskless?: boolean } & PlacementCliOptions, cmd: Command) => {
+    .action(async (names: string[], opts: { storagePool?: string; autoPlace?: string; diskless?: boolean; drbdDiskless?: boolean } & PlacementCliOptions, cmd: Command) => {
+      const o = { ...opts, diskless: Boolean(opts.diskless || opts.drbdDiskless) };
+      if (o.diskless && o.storagePool) throw new UsageErrorLike('give either --storage-pool POOL or --drbd-diskless, not both');
+      if (o.diskless && o.autoPlace !== undefined) throw new UsageErrorLike('--drbd-diskless places on the nodes given; it does not go with --auto-place (see --diskless-on-remaining)');
       const rsc = check(resourceDefinitionNameSchema, names[names.length - 1]);
       const nodes = names.slice(0, -1).map((n) => check(nodeNameSchema, n));
       const pool = o.storagePool ? check(storagePoolNameSchema, o.storagePool) : undefined;
@@ -139,7 +160,7 @@ export function registerResourceCommands(program: Command, kit: CliKit): void {
       if (!nodes.length) throw new UsageErrorLike('give the nodes to place the resource on, or --auto-place N');
       if (!pool && !o.diskless) {
         await client.resourceDefinitions.get(rsc); // an unknown resource is the first thing to say
-        throw new UsageErrorLike('give --storage-pool POOL (or --diskless)');
+        throw new UsageErrorLike('give --storage-pool POOL (or --drbd-diskless)');
       }
       const op = await client.resources.create({ resource: rsc, nodes, storagePool: pool, diskless: o.diskless });
       await done(cmd, op, `Resource '${rsc}' created on ${nodes.join(', ')}`);

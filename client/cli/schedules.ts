@@ -1,10 +1,11 @@
-// `ferry schedule ...` (create / modify / list / delete / list-by-resource) and `ferry backup
+// `ferry schedule ...` (create NAME 'FULL_CRON' / modify / list / delete / list-by-resource) and `ferry backup
 // schedule enable|disable|delete [--rg RG | --rd RD] REMOTE SCHEDULE`: LINSTOR's scheduled backup
 // shipping verbs. Input is checked with core/schedules' schemas before any request.
 import type { Command } from 'commander';
 import { scheduleCreateSchema, scheduleEnablementSchema, scheduleModifySchema } from '../../core/schedules.js';
 import { renderTable } from './table.js';
-import type { CliKit } from './resources.js';
+import { UsageErrorLike, type CliKit } from './resources.js';
+import { fullCronOf, keepOf, type ArgResult } from './guide-args.js';
 
 interface ScheduleOpts {
   fullCron?: string;
@@ -18,17 +19,33 @@ interface ScheduleOpts {
 
 const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+$/.test(v.trim()) ? Number(v) : v);
 
-function scheduleFields(o: ScheduleOpts) {
+/** The request fields of the options; the full cron comes from the positional or --full-cron (one of them). */
+function scheduleFields(o: ScheduleOpts, fullCron: string | undefined, modify = false) {
+  const arg = <T>(r: ArgResult<T>): T => {
+    if (!r.ok) throw new UsageErrorLike(r.message);
+    return r.value;
+  };
+  const keep = (v: string | undefined, option: string) => {
+    const k = arg(keepOf(v, option));
+    // 'all' is the default: a reset on modify, nothing to send on create
+    return k === null ? (modify ? null : undefined) : num(k);
+  };
   const f = {
-    fullCron: o.fullCron, incrCron: o.incrementalCron, keepLocal: num(o.keepLocal), keepRemote: num(o.keepRemote), keepWithin: o.keepWithin,
-    onFailure: o.onFailure?.toUpperCase(), maxRetries: num(o.maxRetries),
+    fullCron, incrCron: o.incrementalCron, keepLocal: keep(o.keepLocal, '--keep-local'), keepRemote: keep(o.keepRemote, '--keep-remote'), keepWithin: o.keepWithin,
+    onFailure: o.onFailure?.toUpperCase(), maxRetries: o.maxRetries?.trim().toLowerCase() === 'forever' ? arg(keepOf(o.maxRetries, '--max-retries')) : num(o.maxRetries),
   };
   return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
 }
 
+function cronOf(positional: string | undefined, o: ScheduleOpts, required: boolean): string | undefined {
+  const r = fullCronOf(positional, o.fullCron, required);
+  if (!r.ok) throw new UsageErrorLike(r.message);
+  return r.value;
+}
+
 function withScheduleOptions(c: Command): Command {
   return c
-    .option('--full-cron <cron>', 'when to make a full backup (5-field cron, UTC)')
+    .option('--full-cron <cron>', 'the FULL_CRON argument as an option (ferry\'s first form)')
     .option('--incremental-cron <cron>', 'when to make an incremental backup (5-field cron, UTC); full wins when both fire the same minute')
     .option('--keep-local <n>', 'local snapshots of full backups to keep')
     .option('--keep-remote <n>', 'full backups (each with its incrementals) to keep in the remote')
@@ -41,19 +58,21 @@ export function registerScheduleCommands(program: Command, kit: CliKit): void {
   const { clientFrom, print, check } = kit;
   const schedule = program.command('schedule').alias('sched').description('backup schedules (cron, retention, on-failure)');
 
-  withScheduleOptions(schedule.command('create').alias('c').description('create a backup schedule: create NAME --full-cron CRON [...]').argument('<name>'))
-    .action(async (name: string, o: ScheduleOpts, cmd: Command) => {
-      const s = check(scheduleCreateSchema, { name, ...scheduleFields(o) });
+  withScheduleOptions(schedule.command('create').alias('c').description("create a backup schedule: create [options] NAME 'FULL_CRON'")
+    .argument('<name>', 'schedule name').argument('[full-cron]', 'when to make a full backup (5-field cron, UTC, in quotes)'))
+    .action(async (name: string, cron: string | undefined, o: ScheduleOpts, cmd: Command) => {
+      const s = check(scheduleCreateSchema, { name, ...scheduleFields(o, cronOf(cron, o, true)) });
       const { client, json } = clientFrom(cmd);
       const op = await client.schedules.create(s);
       await op.result();
       print(json, { schedule: s.name, workflow_id: op.workflowId }, () => `SUCCESS: Schedule '${s.name}' created (full: ${s.fullCron}${s.incrCron ? `, incremental: ${s.incrCron}` : ''}).`);
     });
 
-  withScheduleOptions(schedule.command('modify').alias('m').description('change a backup schedule; the Temporal Schedules that use it follow').argument('<name>'))
+  withScheduleOptions(schedule.command('modify').alias('m').description("change a backup schedule: modify [options] NAME ['FULL_CRON']; what is not given stays (--keep-local/--keep-remote all: back to keeping all)")
+    .argument('<name>', 'schedule name').argument('[full-cron]', 'a new full backup cron'))
     .option('--no-incremental', 'remove the incremental cron')
-    .action(async (name: string, o: ScheduleOpts & { incremental?: boolean }, cmd: Command) => {
-      const s = check(scheduleModifySchema, { name, ...scheduleFields(o), ...(o.incremental === false ? { incrCron: null } : {}) });
+    .action(async (name: string, cron: string | undefined, o: ScheduleOpts & { incremental?: boolean }, cmd: Command) => {
+      const s = check(scheduleModifySchema, { name, ...scheduleFields(o, cronOf(cron, o, false), true), ...(o.incremental === false ? { incrCron: null } : {}) });
       const { client, json } = clientFrom(cmd);
       const op = await client.schedules.modify(s);
       await op.result();
