@@ -179,10 +179,21 @@ describe('every operation answers its progress in one shape, for the CLI and the
     await ok(['rg', 'm', 'grp', '--place-count', '2']);
     await ok(['rg', 'spawn', 'grp', 'sp0', '16M']);
     await ok(['rg', 'c', 'unused']);
+    await ok(['rd', 'c', 'moved']);
+    await ok(['rd', 'modify', 'moved', '--resource-group', 'unused']);
+    await ok(['rd', 'd', 'moved']);
     await ok(['rg', 'd', 'unused']);
+    await ok(['sp', 'c', 'lvmthin', 'node3', 'spare', 'vg/thinpool']);
+    await ok(['sp', 'delete', 'node3', 'spare']);
     await ok(['rd', 'set-property', 'sp0', 'DrbdOptions/PeerDevice/c-max-rate', '250M']);
     await ok(['vd', 'set-size', 'sp0', '0', '24M']);
     await ok(['vd', 'set-property', 'sp0', '0', 'Aux/csi-volume', 'pvc-1']);
+    // size and properties in one PUT, as linstor-csi's expand sends them
+    const put = await fetch(`${cluster.controllerUrl}/v1/resource-definitions/sp0/volume-definitions/0`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size_kib: 28 * 1024, override_props: { 'Aux/csi-size': '28Mi' } }),
+    });
+    expect(put.status).toBeLessThan(300);
+    await cluster.client.operation('vd-modify/sp0/0/Aux/csi-size').result();
     await ok(['rd', 'c', 'vd0']);
     await ok(['vd', 'c', 'vd0', '8M']);
     await ok(['vd', 'd', 'vd0', '0']);
