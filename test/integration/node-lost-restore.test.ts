@@ -105,8 +105,10 @@ describe('ferry node lost', () => {
   it('forgets a dead node with its replicas, stopping its running evacuation first; the replicas elsewhere keep their data and lose their peer', async () => {
     const before = await placement();
     expect(before.r2).toEqual(['node1', 'node4']);
-    // an evacuation of node4 is running, blocked: no other node may take r2
-    for (const n of ['node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget', 'false']));
+    // an evacuation of node4 is running, blocked: no other node may take any of its resources (with
+    // node1 a target, a resource of node4 elsewhere, e.g. r1 on node2+node4 after an earlier re-placement
+    // under load, would move there before the cancel, and rightly stay moved)
+    for (const n of ['node1', 'node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget', 'false']));
     const evacuation = (await cluster.client.evacuation.evacuate({ nodes: ['node4'] })).operations[0]!;
     expect(evacuation.workflowId).toBe('evacuate/node4');
     await cluster.eventually('the evacuation of node4 is blocked', async () => ((await evacuation.progress()) as { phase?: string } | null)?.phase?.startsWith('blocked') ?? false, 60_000);
@@ -117,7 +119,7 @@ describe('ferry node lost', () => {
     expect(r.stdout).toMatch(/SUCCESS/);
     // node lost cancelled the evacuation and waited for it to end
     expect((await evacuation.describe()).status).toBe('CANCELLED');
-    for (const n of ['node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget']));
+    for (const n of ['node1', 'node2', 'node3']) ok(await cluster.ferry(['node', 'set-property', n, 'AutoplaceTarget']));
     expect((await cluster.client.nodes.list()).map((n) => n.name).sort()).toEqual(['node1', 'node2', 'node3']);
     const after = await placement();
     for (const rsc of Object.keys(before)) expect({ rsc, nodes: after[rsc] }).toEqual({ rsc, nodes: before[rsc]!.filter((n) => n !== 'node4') });
