@@ -3,7 +3,6 @@
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { expect } from '@jest/globals';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
 import { FerryClient } from '../../client/ferry-client.js';
@@ -76,8 +75,10 @@ export async function startTestCluster(opts: { nodes: string[]; offlineAfterMs?:
   const runDir = process.env.FERRY_TEST_RUN_DIR;
   if (!temporalAddress || !runDir) throw new Error('integration tests need the harness (jest project "integration")');
   const dir = mkdtempSync(join(runDir, 'cluster-'));
-  // which story this cluster is, for global-teardown.mjs when the story fails
-  writeFileSync(join(dir, 'story'), `${expect.getState().testPath ?? 'unknown'}\n`);
+  // which story this cluster is, for global-teardown.mjs when the story fails (jest's global expect;
+  // the chaos suite runs this harness outside jest, without one)
+  const testPath = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath;
+  if (testPath) writeFileSync(join(dir, 'story'), `${testPath}\n`);
   const namespace = `ferry-${dir.split('-').pop()!.toLowerCase()}`;
   await createNamespace(temporalAddress, namespace);
   const env: ClusterEnv = {
