@@ -18,7 +18,8 @@ import { addDrbdGauges, freePort, processMetrics, serveMetrics } from './metrics
 import { statusAll as drbdStatusAll } from '../activities/node/host/drbd.js';
 import { errorReportInterceptor, postErrorReport } from './error-reports.js';
 import { writeFileSync } from 'node:fs';
-import { httpCall, transportFromEnv } from '../client/transport.js';
+import { transportFromEnv } from '../client/transport.js';
+import { reportToController } from './report.js';
 import { startUsageWatch, usageWatchInterceptor, type UsageWatch } from './usage-watch.js';
 
 export async function runAgent(node: string, cfg: FerryConfig = loadConfig()): Promise<void> {
@@ -77,25 +78,13 @@ function startHeartbeat(o: { node: string; startedAt: number; controllers: strin
   let lastProblem = '';
   const transport = transportFromEnv();
   const beat = async () => {
-    let problem = '';
-    for (const base of o.controllers) {
-      try {
-        // FERRY_API_TOKEN (an admin or agent token) and FERRY_CA_FILE when the controller wants them
-        const res = await httpCall(`${base}/v1/internal/agents/${encodeURIComponent(o.node)}/heartbeat`, {
-          method: 'POST',
-          body: { agentStartedAt: o.startedAt, pid: process.pid },
-          timeoutMs: Math.max(1000, o.intervalMs),
-          ...transport,
-        });
-        if (res.ok) {
-          problem = '';
-          break;
-        }
-        problem = `${base}: HTTP ${res.status} ${apiMessage(res.text) ?? ''}`.trim();
-      } catch (e) {
-        problem = `${base}: ${(e as Error).message}`;
-      }
-    }
+    const problem = await reportToController({
+      controllers: o.controllers,
+      path: `/v1/internal/agents/${encodeURIComponent(o.node)}/heartbeat`,
+      body: { agentStartedAt: o.startedAt, pid: process.pid },
+      timeoutMs: Math.max(1000, o.intervalMs),
+      transport,
+    });
     if (problem !== lastProblem) {
       if (problem) o.log.warn({ problem }, 'controller did not take the heartbeat; retrying');
       else o.log.info('reporting to the controller');
@@ -105,15 +94,4 @@ function startHeartbeat(o: { node: string; startedAt: number; controllers: strin
   };
   void beat();
   return { stop: () => clearTimeout(timer) };
-}
-
-/** The message of a LINSTOR-shaped error answer, if the body is one. */
-function apiMessage(text: string): string | undefined {
-  try {
-    const data = JSON.parse(text) as unknown;
-    const rc = (Array.isArray(data) ? data[0] : data) as { message?: unknown } | undefined;
-    return typeof rc?.message === 'string' ? rc.message : undefined;
-  } catch {
-    return undefined;
-  }
 }

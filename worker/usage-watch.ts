@@ -5,7 +5,8 @@
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { shouldSendUsage, usageFromLvs, usageKey, type UsageSendState } from '../core/host-usage.js';
 import { listLogicalVolumes } from '../activities/node/host/lvm.js';
-import { httpCall, transportFromEnv } from '../client/transport.js';
+import { transportFromEnv } from '../client/transport.js';
+import { reportToController } from './report.js';
 import type { Logger } from './logger.js';
 
 const POKE_DELAY_MS = 200;
@@ -33,19 +34,8 @@ export function startUsageWatch(o: { node: string; startedAt: number; controller
     timer = setTimeout(() => void tick(), ms);
   };
 
-  const send = async (body: unknown): Promise<string> => {
-    let problem = '';
-    for (const base of o.controllers) {
-      try {
-        const res = await httpCall(`${base}/v1/internal/agents/${encodeURIComponent(o.node)}/usage`, { method: 'POST', body, timeoutMs: Math.max(1000, o.intervalMs), ...transport });
-        if (res.ok) return '';
-        problem = `${base}: HTTP ${res.status} ${res.text.slice(0, 200)}`;
-      } catch (e) {
-        problem = `${base}: ${(e as Error).message}`;
-      }
-    }
-    return problem;
-  };
+  const send = (body: unknown): Promise<string> =>
+    reportToController({ controllers: o.controllers, path: `/v1/internal/agents/${encodeURIComponent(o.node)}/usage`, body, timeoutMs: Math.max(1000, o.intervalMs), transport });
 
   const tick = async () => {
     nextAt = Infinity;
